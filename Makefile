@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+# The targets people type. Meson does the building; this file only strings the steps together.
+#   make run     install what is missing, build, start the demo on http://127.0.0.1:8080
+#   make check   every test: unit, fuzz corpus, integration, format; then again under ASan+UBSan
+#   make bench   benchmarks, figures into bench/RESULTS.md
+#   make format  reformat the C sources
+#   make fuzz    run the libFuzzer targets for a while (clang)
+#   make clean   remove build output
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+DEMO_DATA  ?= data/demo
+LISTEN     ?= 127.0.0.1:8080
+SOURCES     = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests bench -name '*.[ch]')
+FUZZ_SECONDS ?= 60
+
+.PHONY: all run check bench format format-check fuzz clean deps-run deps-check unit integration \
+        asan-unit asan-integration build asan-build
+
+all: build
+
+deps-run:
+	@scripts/deps.sh run
+
+deps-check:
+	@scripts/deps.sh check
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+asan-build: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+run: deps-run build
+	@mkdir -p $(dir $(DEMO_DATA))
+	$(BUILD)/knotenpunkt demo --data $(DEMO_DATA) --listen $(LISTEN)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs --suite unit --suite fuzz
+
+integration: build
+	python3 tests/integration/run.py $(BUILD)/knotenpunkt
+
+export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
+
+asan-unit: asan-build
+	meson test -C $(ASAN_BUILD) --print-errorlogs --suite unit --suite fuzz
+
+asan-integration: asan-build
+	KP_SANITIZED=1 python3 tests/integration/run.py $(ASAN_BUILD)/knotenpunkt
+
+format-check:
+	@bad=$$(for f in $(SOURCES); do clang-format --dry-run -Werror $$f >/dev/null 2>&1 || echo $$f; done); \
+	if [ -n "$$bad" ]; then echo "not formatted (run make format):"; echo "$$bad"; exit 1; fi
+	@echo "format: ok"
+
+check: deps-check
+	$(MAKE) format-check
+	$(MAKE) unit
+	$(MAKE) integration
+	$(MAKE) asan-unit
+	$(MAKE) asan-integration
+	@echo "make check: all passed"
+
+bench:
+	@scripts/deps.sh bench
+	meson setup build-release --buildtype=release >/dev/null 2>&1 || true
+	ninja -C build-release
+	KP_BIN=build-release/knotenpunkt KP_BENCH_BUILD=build-release bench/run.sh
+
+format:
+	clang-format -i $(SOURCES)
+
+fuzz:
+	@scripts/deps.sh fuzz
+	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_lundef=false >/dev/null 2>&1 || true
+	ninja -C build-fuzz
+	for t in http1 json; do mkdir -p build-fuzz/corpus-$$t; \
+	  build-fuzz/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t tests/fuzz/corpus/$$t; done
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-release build-fuzz

@@ -1,0 +1,495 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench/run.sh - the benchmarks run by `make bench`. Run from anywhere; it works in the repo root.
+#
+# Every figure is printed next to a reference measured in the same run on the same machine,
+# and next to its target:
+#   a) raw SQLite inserts (bench/sqlite_insert): WAL, synchronous=NORMAL, 1,000 rows per
+#      transaction, with and without the FTS5 index - the storage engine's ceiling;
+#   b) ingest: bench/ingest_load posts messages to POST /api/v1/inboxes/{id}/messages over 64
+#      keep-alive connections (target >= 20,000 msg/s); reference: raw SQLite FTS inserts, and
+#      the same load generator against nginx answering 201 (the client's own ceiling);
+#   c) GET /api/v1/conversations?limit=25 on the demo data with wrk -t2 -c64 against nginx
+#      serving a static file with the same bytes (target >= 50% of nginx), and p99 latency at
+#      about 1,000 req/s paced by a wrk Lua script (target < 2 ms; nginx paced the same way);
+#   d) idle RSS with the demo data loaded (target < 30 MB; reference: the private nginx) and
+#      start-up time until /healthz answers, median of 5 (target < 200 ms; reference: nginx
+#      started and probed the same way).
+#   e) all figures go to bench/RESULTS.md as a Markdown table and to stdout.
+#
+# Loopback only; every phase is bounded in time; every server started here is stopped by its
+# pid on exit. Needs: wrk, nginx, curl, python3 (stdlib only).
+#
+# Environment: KP_BIN (default build/knotenpunkt), BENCH_BUILD (folder with the built bench
+# helpers, default <dir of KP_BIN>/bench), INGEST_TOTAL (100000), INGEST_CONNS (64),
+# WRK_DURATION (10s), NGINX_WORKERS (1, to match the server's single event loop; or auto),
+# BENCH_STRICT=1 to exit 1 when a target is missed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+KP_BIN=${KP_BIN:-build/knotenpunkt}
+case $KP_BIN in /*) ;; *) KP_BIN=$ROOT/$KP_BIN ;; esac
+BENCH_BUILD=${BENCH_BUILD:-$(dirname "$KP_BIN")/bench}
+INGEST_TOTAL=${INGEST_TOTAL:-100000}
+INGEST_CONNS=${INGEST_CONNS:-64}
+WRK_DURATION=${WRK_DURATION:-10s}
+NGINX_WORKERS=${NGINX_WORKERS:-1}
+BENCH_STRICT=${BENCH_STRICT:-0}
+NGINX=${NGINX:-/usr/sbin/nginx}
+RESULTS=$ROOT/bench/RESULTS.md
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+    printf 'bench: error: %s\n' "$*" >&2
+    exit 1
+}
+
+for tool in wrk curl python3 "$NGINX"; do
+    command -v "$tool" >/dev/null || die "'$tool' is missing (apt-get install wrk nginx curl python3)"
+done
+[ -x "$KP_BIN" ] || die "server binary '$KP_BIN' not found: build it first (meson compile -C build) or set KP_BIN"
+
+if [ -d "$(dirname "$KP_BIN")" ] && [ -w "$(dirname "$KP_BIN")" ]; then
+    OUT=$(dirname "$KP_BIN")/bench-out
+    rm -rf "$OUT"
+    mkdir -p "$OUT"
+else
+    OUT=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
+fi
+log "work folder $OUT"
+
+# ---- bookkeeping: started processes, figures ----
+
+PIDS=()
+ROWS=()
+MISSED=0
+STAGE=setup
+DONE=0
+
+stop_pid() {
+    local pid=$1 sig=${2:-TERM} i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+}
+
+# row FIGURE MEASURED REFERENCE TARGET RESULT
+row() {
+    ROWS+=("| $1 | $2 | $3 | $4 | $5 |")
+    printf '  %-44s %s  (reference: %s; target: %s) %s\n' "$1" "$2" "$3" "$4" "$5"
+    if [ "$5" = MISSED ]; then MISSED=$((MISSED + 1)); fi
+}
+
+# verdict VALUE OP LIMIT -> met|MISSED (OP is >= or <)
+verdict() {
+    if awk -v v="$1" -v l="$3" -v op="$2" \
+        'BEGIN { exit !((op == ">=" && v + 0 >= l + 0) || (op == "<" && v + 0 < l + 0)) }'; then
+        echo met
+    else
+        echo MISSED
+    fi
+}
+
+write_results() {
+    local status=$1
+    {
+        echo "# Benchmark results"
+        echo
+        echo "Written by \`bench/run.sh\` (\`make bench\`); every reference was measured in the same run."
+        echo
+        echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)), $(uname -sr)"
+        echo "- server: ${KP_BIN#"$ROOT"/}, git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "- nginx reference: $($NGINX -v 2>&1 | sed 's/.*: //'), worker_processes $NGINX_WORKERS, access_log off"
+        echo "- load: ingest $INGEST_TOTAL messages over $INGEST_CONNS connections; wrk -t2 -c64 -d$WRK_DURATION; paced wrk -t1 -c10, 10 ms between requests per connection"
+        if [ "$status" != ok ]; then
+            echo
+            echo "**Incomplete: the run stopped in stage '$STAGE'.**"
+        fi
+        echo
+        echo "| Figure | Knotenpunkt | Reference (same run) | Target | Result |"
+        echo "|---|---|---|---|---|"
+        if [ ${#ROWS[@]} -gt 0 ]; then printf '%s\n' "${ROWS[@]}"; fi
+    } >"$RESULTS"
+}
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+    local rc=$? pid
+    for pid in "${PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    if [ "$DONE" != 1 ]; then
+        write_results failed
+        log "stopped in stage '$STAGE' (exit $rc); partial results in $RESULTS"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# start_kp COMMAND DATADIR LOGNAME TIMEOUT_S: starts `knotenpunkt COMMAND` on an ephemeral
+# loopback port; sets KP_PID and KP_PORT.
+start_kp() {
+    local cmd=$1 data=$2 name=$3 limit=$4 i line
+    KNOTENPUNKT_LISTEN=127.0.0.1:0 KNOTENPUNKT_DATA=$data KNOTENPUNKT_LOG_LEVEL=warn \
+        "$KP_BIN" "$cmd" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+    KP_PID=$!
+    PIDS+=("$KP_PID")
+    for ((i = 0; i < limit * 20; i++)); do
+        line=$(grep -m1 -o 'listening on http://127\.0\.0\.1:[0-9]*' "$OUT/$name.out" || true)
+        if [ -n "$line" ]; then
+            KP_PORT=${line##*:}
+            return 0
+        fi
+        if ! kill -0 "$KP_PID" 2>/dev/null; then
+            tail -n 20 "$OUT/$name.err" >&2 || true
+            die "'knotenpunkt $cmd' exited before listening (logs: $OUT/$name.out, $OUT/$name.err)"
+        fi
+        sleep 0.05
+    done
+    tail -n 20 "$OUT/$name.err" >&2 || true
+    die "'knotenpunkt $cmd' printed no 'listening on http://127.0.0.1:PORT' line within ${limit}s (stdout not flushed?)"
+}
+
+# field NAME LINE: value of NAME=... in a "key=value key=value" line
+field() {
+    awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<<"$2"
+}
+
+# wrk_rps FILE, wrk_p99_ms FILE, wrk_non2xx FILE: figures from wrk's output
+wrk_rps() {
+    awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"
+}
+wrk_p99_ms() {
+    awk '$1 == "99%" {
+        v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+        printf "%.3f", v * f }' "$1"
+}
+wrk_non2xx() {
+    local n
+    n=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$1")
+    echo "${n:-0}"
+}
+
+# ---- helpers: built by meson (bench/meson.build), or compiled here as a fallback ----
+
+STAGE=helpers
+SQLITE_INSERT=$BENCH_BUILD/sqlite_insert
+INGEST_LOAD=$BENCH_BUILD/ingest_load
+if [ ! -x "$SQLITE_INSERT" ] || [ ! -x "$INGEST_LOAD" ]; then
+    log "bench helpers not in $BENCH_BUILD; compiling them into $OUT/bin"
+    mkdir -p "$OUT/bin"
+    read -ra sqlite_flags <<<"$(pkg-config --cflags --libs sqlite3)"
+    read -ra uv_flags <<<"$(pkg-config --cflags --libs libuv)"
+    cc -O2 -D_GNU_SOURCE -std=c17 -o "$OUT/bin/sqlite_insert" bench/sqlite_insert.c "${sqlite_flags[@]}"
+    cc -O2 -D_GNU_SOURCE -std=c17 -o "$OUT/bin/ingest_load" bench/ingest_load.c "${uv_flags[@]}"
+    SQLITE_INSERT=$OUT/bin/sqlite_insert
+    INGEST_LOAD=$OUT/bin/ingest_load
+fi
+
+# ---- private nginx: static copy of the list response, a 201 stub for ingest, /healthz ----
+
+STAGE=nginx
+NGX=$OUT/nginx
+mkdir -p "$NGX/www"
+echo '{"items":[],"next_cursor":null}' >"$NGX/www/conversations.json"
+# write_nginx_conf PREFIX PORT
+write_nginx_conf() {
+    local p=$1 port=$2
+    mkdir -p "$p"
+    cat >"$p/nginx.conf" <<EOF
+worker_processes $NGINX_WORKERS;
+daemon off;
+pid $p/nginx.pid;
+error_log $p/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $p/client_body;
+    proxy_temp_path $p/proxy;
+    fastcgi_temp_path $p/fastcgi;
+    uwsgi_temp_path $p/uwsgi;
+    scgi_temp_path $p/scgi;
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:$port;
+        location = /api/v1/conversations {
+            default_type application/json;
+            alias $NGX/www/conversations.json;
+        }
+        location /api/v1/inboxes/ {
+            default_type application/json;
+            return 201 '{"message_id":1,"conversation_id":1,"contact_id":1,"duplicate":false}';
+        }
+        location = /healthz {
+            default_type application/json;
+            return 200 '{"status":"ok"}';
+        }
+    }
+}
+EOF
+}
+NGX_PORT=$(free_port)
+write_nginx_conf "$NGX" "$NGX_PORT"
+"$NGINX" -p "$NGX" -c "$NGX/nginx.conf" 2>"$NGX/stderr" &
+NGX_PID=$!
+PIDS+=("$NGX_PID")
+for ((i = 0; i < 100; i++)); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$NGX_PORT/healthz" && break
+    kill -0 "$NGX_PID" 2>/dev/null || { cat "$NGX/stderr" "$NGX/error.log" >&2 2>/dev/null || true; die "nginx did not start"; }
+    sleep 0.05
+done
+
+echo "Knotenpunkt benchmarks ($(nproc) CPUs)"
+
+# ---- a) raw SQLite ----
+
+STAGE=sqlite
+log "a) raw SQLite insert, $INGEST_TOTAL rows"
+sq=$(timeout 300 "$SQLITE_INSERT" "$INGEST_TOTAL" NORMAL "$OUT")
+printf '%s\n' "$sq" >"$OUT/sqlite_insert.txt"
+SQ_FTS=$(field rows_per_s "$(grep '^sqlite_insert_fts ' <<<"$sq")")
+SQ_PLAIN=$(field rows_per_s "$(grep '^sqlite_insert_plain ' <<<"$sq")")
+if [ -z "$SQ_FTS" ] || [ -z "$SQ_PLAIN" ]; then
+    die "sqlite_insert printed no figures: $sq"
+fi
+row "Raw SQLite insert with FTS5 (rows/s)" "$SQ_FTS" "without FTS5: $SQ_PLAIN" "reference only" "-"
+
+# ---- b) ingest ----
+
+STAGE=ingest
+log "b) ingest: $INGEST_TOTAL messages over $INGEST_CONNS connections"
+D1=$OUT/ingest-data
+mkdir -p "$D1"
+timeout 60 "$KP_BIN" user add --data "$D1" --email bench@x.test --name Bench --role admin \
+    --password benchpass1 >"$OUT/user-add.out" 2>&1 || { cat "$OUT/user-add.out" >&2; die "'knotenpunkt user add' failed"; }
+TOKEN=$(timeout 60 "$KP_BIN" user token --data "$D1" --email bench@x.test 2>"$OUT/user-token.err" | tail -n1 | tr -d '[:space:]')
+[ -n "$TOKEN" ] || { cat "$OUT/user-token.err" >&2; die "'knotenpunkt user token' printed no token"; }
+start_kp serve "$D1" serve-ingest 15
+resp=$(curl -sS --max-time 10 -w '\n%{http_code}' -X POST \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"Bench","channel":"api"}' "http://127.0.0.1:$KP_PORT/api/v1/inboxes") ||
+    die "POST /api/v1/inboxes failed"
+code=${resp##*$'\n'}
+[ "$code" = 201 ] || die "POST /api/v1/inboxes answered $code: ${resp%$'\n'*}"
+INBOX=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["id"])' "${resp%$'\n'*}")
+
+ing=$("$INGEST_LOAD" "$KP_PORT" "$INBOX" "$TOKEN" "$INGEST_CONNS" "$INGEST_TOTAL" 60 \
+    2>"$OUT/ingest_load.err") || true
+printf '%s\n' "$ing" >"$OUT/ingest_load.txt"
+[ -s "$OUT/ingest_load.err" ] && sed 's/^/  /' "$OUT/ingest_load.err" >&2
+ING_RATE=$(field messages_per_s "$ing")
+[ -n "$ING_RATE" ] || die "ingest_load printed no figures (see $OUT/ingest_load.err)"
+ING_OK=$(field ok "$ing")
+ING_ERR=$(field errors "$ing")
+ING_P50=$(field p50_ms "$ing")
+ING_P99=$(field p99_ms "$ing")
+ING_SECS=$(field secs "$ing")
+kill -0 "$KP_PID" 2>/dev/null || die "the server died during the ingest run (see $OUT/serve-ingest.err)"
+stop_pid "$KP_PID"
+
+ceil=$("$INGEST_LOAD" "$NGX_PORT" 1 x "$INGEST_CONNS" "$INGEST_TOTAL" 30 2>"$OUT/ingest_ceiling.err") || true
+CEIL_RATE=$(field messages_per_s "$ceil")
+
+res=$(verdict "$ING_RATE" ">=" 20000)
+if [ "$ING_ERR" != 0 ] || [ "$ING_OK" -lt "$INGEST_TOTAL" ]; then res=MISSED; fi
+row "Ingest via API (messages/s)" "$ING_RATE ($ING_OK ok, $ING_ERR errors, ${ING_SECS}s)" \
+    "raw SQLite FTS5 insert: $SQ_FTS rows/s; load generator vs nginx 201 stub: ${CEIL_RATE:-?} req/s" \
+    ">= 20000, no errors" "$res"
+row "Ingest latency p50 / p99 (ms, $INGEST_CONNS in flight)" "$ING_P50 / $ING_P99" \
+    "-" "reference only" "-"
+
+# ---- c) GET list on the demo data ----
+
+STAGE=demo
+log "c) demo data, GET /api/v1/conversations?limit=25"
+D2=$OUT/demo-data
+mkdir -p "$D2"
+start_kp demo "$D2" demo 120
+DEMO_PID=$KP_PID
+DEMO_PORT=$KP_PORT
+TOKEN2=
+for ((i = 0; i < 10; i++)); do
+    TOKEN2=$(timeout 30 "$KP_BIN" user token --data "$D2" --email admin@demo.knotenpunkt.test \
+        2>"$OUT/demo-token.err" | tail -n1 | tr -d '[:space:]') || true
+    [ -n "$TOKEN2" ] && break
+    sleep 0.5
+done
+[ -n "$TOKEN2" ] || { cat "$OUT/demo-token.err" >&2; die "no token for admin@demo.knotenpunkt.test"; }
+
+# d) idle RSS, before any load
+STAGE=rss
+sleep 2
+RSS_IDLE=$(rss_kb "$DEMO_PID")
+NGX_RSS=0
+for p in $NGX_PID $(ps -o pid= --ppid "$NGX_PID"); do
+    NGX_RSS=$((NGX_RSS + $(rss_kb "$p")))
+done
+
+STAGE=get-list
+LIST_URL="http://127.0.0.1:$DEMO_PORT/api/v1/conversations?limit=25"
+code=$(curl -sS --max-time 10 -o "$NGX/www/conversations.json" -w '%{http_code}' \
+    -H "Authorization: Bearer $TOKEN2" "$LIST_URL")
+[ "$code" = 200 ] || die "GET /api/v1/conversations?limit=25 answered $code: $(head -c 300 "$NGX/www/conversations.json")"
+LIST_BYTES=$(stat -c %s "$NGX/www/conversations.json")
+LIST_ITEMS=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$NGX/www/conversations.json")
+[ "$LIST_ITEMS" -gt 0 ] || log "warning: the demo list has no conversations"
+NGX_URL="http://127.0.0.1:$NGX_PORT/api/v1/conversations?limit=25"
+code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code} %{size_download}' "$NGX_URL")
+[ "$code" = "200 $LIST_BYTES" ] || die "nginx static copy answered '$code', expected '200 $LIST_BYTES'"
+
+auth=(-H "Authorization: Bearer $TOKEN2")
+wrk -t2 -c64 -d"$WRK_DURATION" --latency "${auth[@]}" "$LIST_URL" >"$OUT/wrk-kp.txt" 2>&1
+wrk -t2 -c64 -d"$WRK_DURATION" --latency "${auth[@]}" "$NGX_URL" >"$OUT/wrk-nginx.txt" 2>&1
+KP_RPS=$(wrk_rps "$OUT/wrk-kp.txt")
+NGX_RPS=$(wrk_rps "$OUT/wrk-nginx.txt")
+KP_NON2XX=$(wrk_non2xx "$OUT/wrk-kp.txt")
+if [ -z "$KP_RPS" ] || [ -z "$NGX_RPS" ]; then
+    die "wrk printed no Requests/sec (see $OUT/wrk-*.txt)"
+fi
+PCT=$(awk -v a="$KP_RPS" -v b="$NGX_RPS" 'BEGIN { printf "%.0f", b > 0 ? 100 * a / b : 0 }')
+res=$(verdict "$PCT" ">=" 50)
+[ "$KP_NON2XX" = 0 ] || res=MISSED
+row "GET list, $LIST_ITEMS items, $LIST_BYTES bytes (req/s)" \
+    "$KP_RPS = $PCT% of nginx ($KP_NON2XX non-2xx)" "nginx static file, same bytes: $NGX_RPS" \
+    ">= 50% of nginx" "$res"
+
+cat >"$OUT/paced.lua" <<'EOF'
+-- one request per connection every 10 ms: 10 connections give about 1,000 req/s
+function delay()
+    return 10
+end
+EOF
+wrk -t1 -c10 -d"$WRK_DURATION" --latency -s "$OUT/paced.lua" "${auth[@]}" "$LIST_URL" \
+    >"$OUT/wrk-kp-paced.txt" 2>&1
+wrk -t1 -c10 -d"$WRK_DURATION" --latency -s "$OUT/paced.lua" "${auth[@]}" "$NGX_URL" \
+    >"$OUT/wrk-nginx-paced.txt" 2>&1
+KP_P99=$(wrk_p99_ms "$OUT/wrk-kp-paced.txt")
+NGX_P99=$(wrk_p99_ms "$OUT/wrk-nginx-paced.txt")
+KP_PACED_RPS=$(wrk_rps "$OUT/wrk-kp-paced.txt")
+NGX_PACED_RPS=$(wrk_rps "$OUT/wrk-nginx-paced.txt")
+KP_PACED_NON2XX=$(wrk_non2xx "$OUT/wrk-kp-paced.txt")
+if [ -z "$KP_P99" ] || [ -z "$NGX_P99" ]; then
+    die "wrk printed no latency distribution (see $OUT/wrk-*-paced.txt)"
+fi
+res=$(verdict "$KP_P99" "<" 2)
+[ "$KP_PACED_NON2XX" = 0 ] || res=MISSED
+row "GET list p99 latency at ~1,000 req/s (ms)" "$KP_P99 (at $KP_PACED_RPS req/s)" \
+    "nginx, same pacing: $NGX_P99 (at $NGX_PACED_RPS req/s)" "< 2" "$res"
+
+STAGE=rss
+RSS_LOADED=$(rss_kb "$DEMO_PID")
+kill -0 "$DEMO_PID" 2>/dev/null || die "the demo server died during the GET runs (see $OUT/demo.err)"
+stop_pid "$DEMO_PID"
+row "Idle RSS with demo data loaded (MB)" \
+    "$(awk -v k="$RSS_IDLE" 'BEGIN { printf "%.1f", k / 1024 }') (after the GET runs: $(awk -v k="$RSS_LOADED" 'BEGIN { printf "%.1f", k / 1024 }'))" \
+    "nginx master + workers: $(awk -v k="$NGX_RSS" 'BEGIN { printf "%.1f", k / 1024 }')" "< 30" \
+    "$(verdict "$RSS_IDLE" "<" 30720)"
+
+# ---- d) start-up time ----
+
+STAGE=startup
+log "d) start-up time, median of 5"
+cat >"$OUT/startup.py" <<'EOF'
+# Starts a server 5 times and prints the median milliseconds from exec until GET /healthz
+# answers 200 on its port. argv: port placeholder file mode ("kp" or "nginx"), then the command.
+import os, socket, statistics, subprocess, sys, time
+
+mode, cmd = sys.argv[1], sys.argv[2:]
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+def healthy(port):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+    except OSError:
+        return False
+    try:
+        s.settimeout(2)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b" ")[1:2] == [b"200"]
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+times = []
+for run in range(5):
+    port = free_port()
+    env = dict(os.environ)
+    args = list(cmd)
+    if mode == "kp":
+        env["KNOTENPUNKT_LISTEN"] = "127.0.0.1:%d" % port
+    else:
+        conf = args[-1]
+        with open(conf + ".in") as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("@PORT@", str(port)))
+    t0 = time.monotonic()
+    p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not healthy(port):
+            if p.poll() is not None:
+                sys.exit("startup: %s exited with %s before /healthz answered" % (args[0], p.returncode))
+            if time.monotonic() - t0 > 10:
+                sys.exit("startup: /healthz did not answer within 10 s")
+            time.sleep(0.001)
+        times.append((time.monotonic() - t0) * 1000)
+    finally:
+        p.terminate()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+print("%.1f" % statistics.median(times), " ".join("%.1f" % t for t in times))
+EOF
+st=$(KNOTENPUNKT_DATA=$D2 KNOTENPUNKT_LOG_LEVEL=warn timeout 120 python3 "$OUT/startup.py" kp "$KP_BIN" serve)
+KP_START=${st%% *}
+NS=$OUT/nginx-start
+write_nginx_conf "$NS" @PORT@
+mv "$NS/nginx.conf" "$NS/nginx.conf.in"
+st2=$(timeout 120 python3 "$OUT/startup.py" nginx "$NGINX" -p "$NS" -c "$NS/nginx.conf")
+NGX_START=${st2%% *}
+row "Start-up until /healthz answers, median of 5 (ms)" "$KP_START (runs: ${st#* })" \
+    "nginx, same probe: $NGX_START" "< 200" "$(verdict "$KP_START" "<" 200)"
+
+# ---- e) results ----
+
+STAGE=finish
+stop_pid "$NGX_PID"
+write_results ok
+DONE=1
+echo "results written to ${RESULTS#"$ROOT"/}"
+if [ "$BENCH_STRICT" = 1 ] && [ "$MISSED" -gt 0 ]; then
+    die "$MISSED target(s) missed"
+fi
+exit 0

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# deps.sh [run|check|bench|fuzz] - installs the Debian packages Knotenpunkt needs for a target,
+# only those missing, saying what it installs. Needs root (or sudo) when something is missing.
+set -euo pipefail
+
+build=(gcc make meson ninja-build pkg-config python3 libuv1-dev libhttp-parser-dev
+       libwslay-dev libjansson-dev libsqlite3-dev libsodium-dev libssl-dev)
+case "${1:-run}" in
+  run)   want=("${build[@]}") ;;
+  check) want=("${build[@]}" libcmocka-dev clang-format curl) ;;
+  bench) want=("${build[@]}" wrk nginx-light curl) ;;
+  fuzz)  want=("${build[@]}" clang libclang-rt-14-dev) ;;
+  *) echo "usage: $0 [run|check|bench|fuzz]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing missing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: installed ${missing[*]}"

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.h - what the REST resources share: the application context (struct kp_api), the call
+ * object every handler gets, JSON answers and errors, and writes through the writer.
+ *
+ * A handler runs on the event loop. Reads go to api->store directly; writes are packed into
+ * a kp_writer_job whose done callback answers the call after the commit (kp_call_write).
+ */
+#ifndef KP_API_API_H
+#define KP_API_API_H
+
+#include "../base/json.h"
+#include "../io/server.h"
+#include "../io/writer.h"
+#include "../store/store.h"
+
+struct kp_metrics;
+struct kp_stream;
+struct kp_auth_cache;
+
+struct kp_api_limits {
+    int json_depth;
+    size_t max_attachment_bytes;
+};
+
+/* The application: one per process, owned by src/app/hub.c. */
+struct kp_api {
+    uv_loop_t *loop;
+    struct kp_store *store; /* read connection, loop thread only */
+    struct kp_writer *writer;
+    struct kp_metrics *metrics;
+    struct kp_stream *stream;
+    struct kp_auth_cache *auth;
+    struct kp_server *server;
+    struct kp_api_limits limits;
+    int64_t started_ms;
+    bool cookie_secure;                      /* add Secure to the session cookie (behind TLS) */
+    void (*on_ingested)(struct kp_api *api); /* nudges the job runner */
+};
+
+enum kp_access { KP_PUBLIC, KP_AGENT, KP_ADMIN };
+
+struct kp_call;
+typedef void (*kp_handler_fn)(struct kp_call *call);
+
+struct kp_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/conversations/{id}", {x} is one segment */
+    kp_handler_fn handler;
+    enum kp_access access;
+    bool json_body; /* parse the body as a JSON object first */
+};
+
+enum { KP_MAX_PARAMS = 4 };
+
+struct kp_call {
+    struct kp_req *req;
+    struct kp_api *api;
+    const struct kp_route *route;
+    const char *params[KP_MAX_PARAMS]; /* path parameters in pattern order */
+    int64_t ids[KP_MAX_PARAMS];        /* the same, as positive integers, or 0 */
+    json_t *body;                      /* when route->json_body; released with the call */
+    struct kp_principal who;           /* agent_id 0 when public */
+    bool via_cookie;
+};
+
+/* The viewer for visibility checks. */
+struct kp_viewer kp_call_viewer(const struct kp_call *call);
+/* Answers with a JSON value (stolen reference). */
+void kp_call_json(struct kp_call *call, int status, json_t *value);
+void kp_call_json_headers(struct kp_call *call, int status, const char *headers, json_t *value);
+/* Answers with {"error":{"code","message","field"?}}. */
+void kp_call_error(struct kp_call *call, int status, const char *code, const char *field,
+                   const char *fmt, ...) KP_PRINTF(5, 6);
+/* Answers a body-check failure with 400 and its code and field. */
+void kp_call_json_error(struct kp_call *call, const struct kp_json_error *err);
+/* Maps a store error to an answer (404 not_found, 409 conflict, 503 for outages). */
+void kp_call_store_error(struct kp_call *call, int rc, const char *what);
+/* Checks the body against fields (unknown fields refused). Answers 400 itself and returns
+ * nonzero when the body does not fit. */
+int kp_call_check(struct kp_call *call, const struct kp_json_field *fields, size_t n);
+/* Query parameter into out; returns length, -1 when absent, -2 when too long or malformed. */
+int kp_call_query(struct kp_call *call, const char *key, char *out, size_t cap);
+/* Integer query parameter in [min, max], def when absent; answers 400 and returns nonzero
+ * when malformed. */
+int kp_call_query_int(struct kp_call *call, const char *key, int64_t min, int64_t max, int64_t def,
+                      int64_t *out);
+/* Allocates in the call's arena. */
+void *kp_call_alloc(struct kp_call *call, size_t n);
+
+/*
+ * Runs run(store, ctx) on the writer; then done(call, ctx, rc) on the loop after the commit.
+ * ctx is allocated (zeroed, size bytes) in the call's arena and returned for filling in.
+ */
+typedef int (*kp_write_fn)(struct kp_store *s, void *ctx);
+typedef void (*kp_write_done_fn)(struct kp_call *call, void *ctx, int rc);
+void *kp_call_write_ctx(struct kp_call *call, size_t size);
+void kp_call_write(struct kp_call *call, void *ctx, kp_write_fn run, kp_write_done_fn done);
+
+/* Resource route tables, one per api_*.c file. */
+extern const struct kp_route kp_api_system_routes[];
+extern const struct kp_route kp_api_session_routes[];
+extern const struct kp_route kp_api_agents_routes[];
+extern const struct kp_route kp_api_teams_routes[];
+extern const struct kp_route kp_api_inboxes_routes[];
+extern const struct kp_route kp_api_contacts_routes[];
+extern const struct kp_route kp_api_conversations_routes[];
+extern const struct kp_route kp_api_search_routes[];
+extern const struct kp_route kp_api_stream_routes[];
+extern const struct kp_route kp_api_attachments_routes[];
+extern const struct kp_route kp_api_audit_routes[];
+
+/* True for the channels Knotenpunkt knows ("api", "email", "whatsapp", ...). */
+bool kp_api_channel_is_known(const char *channel);
+
+/* Entry point from the server: routes, authenticates, dispatches. */
+void kp_api_on_request(struct kp_req *req, void *api);
+/* Log line and metrics for a finished request. */
+void kp_api_on_finish(struct kp_req *req, void *api);
+/* Every route, for the OpenAPI check: calls fn for each (method, pattern). */
+void kp_api_routes_foreach(void (*fn)(const struct kp_route *r, void *ud), void *ud);
+
+/* Shared helpers for conversation events (api_conversations.c). */
+/* In a write job: records event type for conversation id with the conversation (and message,
+ * when message_id) as payload, into ev (payload owned by ev afterwards). */
+int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
+                              int64_t message_id, struct kp_event *ev);
+/* On the loop after commit: pushes ev to the stream and drops its payload. */
+void kp_api_publish(struct kp_api *api, struct kp_event *ev);
+
+#endif

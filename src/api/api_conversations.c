@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api_conversations.c - /api/v1/conversations: the inbox list with filters and cursor
+ * pagination, the timeline, replies and internal notes, assignment, transfer to another team,
+ * state, priority and tags. Every change is checked against what the agent may see inside the
+ * write transaction, recorded in the audit log and the event log, and pushed after commit.
+ */
+#include "api.h"
+#include "stream.h"
+
+enum { TIMELINE_MAX = 200 };
+
+int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
+                              int64_t message_id, struct kp_event *ev)
+{
+    struct kp_viewer all = {.admin = true};
+    json_t *conv = NULL, *msg = NULL;
+    int rc = KP_STORE(s, conversation_get, &all, conversation_id, &conv);
+    if (!rc && message_id)
+        rc = KP_STORE(s, message_get, message_id, &msg);
+    if (rc) {
+        json_decref(conv);
+        return rc;
+    }
+    ev->type = type;
+    ev->conversation_id = conversation_id;
+    ev->team_id = json_integer_value(json_object_get(conv, "team_id"));
+    ev->assignee_id = json_integer_value(json_object_get(conv, "assignee_id"));
+    ev->payload = json_pack("{so}", "conversation", conv);
+    if (msg)
+        json_object_set_new(ev->payload, "message", msg);
+    rc = KP_STORE(s, event_add, ev);
+    if (rc) {
+        json_decref(ev->payload);
+        ev->payload = NULL;
+    }
+    return rc;
+}
+
+void kp_api_publish(struct kp_api *api, struct kp_event *ev)
+{
+    if (!ev->payload)
+        return;
+    kp_stream_publish(api->stream, ev);
+    json_decref(ev->payload);
+    ev->payload = NULL;
+}
+
+/* ---- reads ---- */
+
+static bool one_of(const char *v, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, set[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *const states[] = {"open", "pending", "snoozed", "resolved"};
+static const char *const priorities[] = {"low", "normal", "high", "urgent"};
+
+/* Reads a string query parameter into buf; NULL when absent; answers 400 when malformed. */
+static int query_str(struct kp_call *call, const char *key, char *buf, size_t cap, const char **out)
+{
+    int n = kp_call_query(call, key, buf, cap);
+    *out = n > 0 ? buf : NULL;
+    if (n == -2 || n == 0) {
+        kp_call_error(call, 400, "invalid_value", key,
+                      "query parameter '%s' is empty, too long "
+                      "or malformed",
+                      key);
+        return -1;
+    }
+    return 0;
+}
+
+static void list(struct kp_call *call)
+{
+    struct kp_conv_query q = {.viewer = kp_call_viewer(call)};
+    char state[16], channel[24], tag[64], text[256], cursor[64], assignee[24];
+    const char *assignee_s;
+    int64_t limit, team, inbox, contact;
+    if (query_str(call, "state", state, sizeof(state), &q.state) ||
+        query_str(call, "channel", channel, sizeof(channel), &q.channel) ||
+        query_str(call, "tag", tag, sizeof(tag), &q.tag) ||
+        query_str(call, "q", text, sizeof(text), &q.text) ||
+        query_str(call, "cursor", cursor, sizeof(cursor), &q.cursor) ||
+        query_str(call, "assignee_id", assignee, sizeof(assignee), &assignee_s) ||
+        kp_call_query_int(call, "limit", 1, KP_QUERY_MAX_LIMIT, 25, &limit) ||
+        kp_call_query_int(call, "team_id", 1, INT64_MAX, 0, &team) ||
+        kp_call_query_int(call, "inbox_id", 1, INT64_MAX, 0, &inbox) ||
+        kp_call_query_int(call, "contact_id", 1, INT64_MAX, 0, &contact))
+        return;
+    if (q.state && !one_of(q.state, states, KP_ARRAY_LEN(states))) {
+        kp_call_error(call, 400, "invalid_value", "state",
+                      "state must be open, pending, snoozed or resolved");
+        return;
+    }
+    if (assignee_s) {
+        char *end;
+        if (strcmp(assignee_s, "me") == 0)
+            q.assignee_id = call->who.agent_id;
+        else if (strcmp(assignee_s, "none") == 0)
+            q.assignee_id = -1;
+        else if ((q.assignee_id = strtoll(assignee_s, &end, 10)) <= 0 || *end) {
+            kp_call_error(call, 400, "invalid_value", "assignee_id",
+                          "assignee_id must be 'me', 'none' or an agent id");
+            return;
+        }
+    }
+    q.limit = (int)limit;
+    q.team_id = team;
+    q.inbox_id = inbox;
+    q.contact_id = contact;
+    json_t *page;
+    int rc = KP_STORE(call->api->store, conversation_list, &q, &page);
+    if (rc == KP_EINVAL)
+        kp_call_error(call, 400, "invalid_value", "cursor", "cursor is not valid");
+    else if (rc)
+        kp_call_store_error(call, rc, "conversations");
+    else
+        kp_call_json(call, 200, page);
+}
+
+static void get(struct kp_call *call)
+{
+    struct kp_viewer v = kp_call_viewer(call);
+    json_t *conv, *msgs;
+    int rc = KP_STORE(call->api->store, conversation_get, &v, call->ids[0], &conv);
+    if (rc) {
+        kp_call_store_error(call, rc, "conversation");
+        return;
+    }
+    rc = KP_STORE(call->api->store, message_list, call->ids[0], 0, TIMELINE_MAX, &msgs);
+    if (rc) {
+        json_decref(conv);
+        kp_call_store_error(call, rc, "messages");
+        return;
+    }
+    json_object_set_new(conv, "messages", msgs);
+    kp_call_json(call, 200, conv);
+}
+
+static void messages(struct kp_call *call)
+{
+    struct kp_viewer v = kp_call_viewer(call);
+    int64_t after, limit;
+    if (kp_call_query_int(call, "after", 0, INT64_MAX, 0, &after) ||
+        kp_call_query_int(call, "limit", 1, TIMELINE_MAX, 50, &limit))
+        return;
+    json_t *conv, *msgs;
+    int rc = KP_STORE(call->api->store, conversation_get, &v, call->ids[0], &conv);
+    if (rc) {
+        kp_call_store_error(call, rc, "conversation");
+        return;
+    }
+    json_decref(conv);
+    rc = KP_STORE(call->api->store, message_list, call->ids[0], after, (int)limit, &msgs);
+    if (rc)
+        kp_call_store_error(call, rc, "messages");
+    else
+        kp_call_json(call, 200, json_pack("{so}", "items", msgs));
+}
+
+/* ---- writes ---- */
+
+enum op { UPDATE, ASSIGN, TRANSFER, TAG_ADD, TAG_REMOVE, MESSAGE };
+
+struct conv_write {
+    enum op op;
+    struct kp_viewer viewer;
+    int64_t id;
+    struct kp_conv_change ch;
+    const char *tag, *note;
+    struct kp_message_new msg;
+    int64_t message_id;
+    struct kp_event ev;
+    json_t *detail; /* for the audit log, borrowed from the body */
+};
+
+static int write_run(struct kp_store *s, void *ctx)
+{
+    struct conv_write *w = ctx;
+    json_t *conv;
+    int rc = KP_STORE(s, conversation_get, &w->viewer, w->id, &conv);
+    if (rc)
+        return rc;
+    json_decref(conv);
+    switch (w->op) {
+    case UPDATE:
+    case ASSIGN:
+        rc = KP_STORE(s, conversation_update, w->id, &w->ch);
+        break;
+    case TRANSFER:
+        rc = KP_STORE(s, conversation_update, w->id, &w->ch);
+        if (!rc && w->note) {
+            struct kp_message_new n = {w->id, "note", NULL, w->viewer.agent_id, w->note, NULL};
+            rc = KP_STORE(s, message_add, &n, &w->message_id);
+        }
+        break;
+    case TAG_ADD:
+    case TAG_REMOVE:
+        rc = KP_STORE(s, conversation_tag, w->id, w->tag, w->op == TAG_ADD);
+        break;
+    case MESSAGE:
+        rc = KP_STORE(s, message_add, &w->msg, &w->message_id);
+        break;
+    }
+    if (rc)
+        return rc;
+    static const char *actions[] = {"conversation.update",     "conversation.assign",
+                                    "conversation.transfer",   "conversation.tag_add",
+                                    "conversation.tag_remove", "conversation.message"};
+    rc = KP_STORE(s, audit_add, w->viewer.agent_id, actions[w->op], "conversation", w->id,
+                  w->detail);
+    if (!rc)
+        rc = kp_api_conversation_event(
+            s, w->op == MESSAGE ? "message.created" : "conversation.updated", w->id, w->message_id,
+            &w->ev);
+    return rc;
+}
+
+static void write_done(struct kp_call *call, void *ctx, int rc)
+{
+    struct conv_write *w = ctx;
+    if (rc) {
+        kp_call_store_error(call, rc,
+                            rc == KP_ENOTFOUND && w->op >= ASSIGN && w->op <= TRANSFER
+                                ? "conversation, team or agent"
+                                : "conversation");
+        return;
+    }
+    json_t *answer =
+        json_incref(json_object_get(w->ev.payload, w->op == MESSAGE ? "message" : "conversation"));
+    kp_api_publish(call->api, &w->ev);
+    kp_call_json(call, w->op == MESSAGE ? 201 : 200, answer);
+}
+
+static struct conv_write *new_write(struct kp_call *call, enum op op)
+{
+    struct conv_write *w = kp_call_write_ctx(call, sizeof(*w));
+    w->op = op;
+    w->viewer = kp_call_viewer(call);
+    w->id = call->ids[0];
+    w->detail = call->body;
+    return w;
+}
+
+static void update(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {
+        {"state", KP_JSON_STRING, false, false, 16},
+        {"priority", KP_JSON_STRING, false, false, 16},
+    };
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    const char *state = kp_json_str(call->body, "state");
+    const char *prio = kp_json_str(call->body, "priority");
+    if (state && !one_of(state, states, KP_ARRAY_LEN(states))) {
+        kp_call_error(call, 400, "invalid_value", "state",
+                      "state must be open, pending, snoozed or resolved");
+        return;
+    }
+    if (prio && !one_of(prio, priorities, KP_ARRAY_LEN(priorities))) {
+        kp_call_error(call, 400, "invalid_value", "priority",
+                      "priority must be low, normal, high or urgent");
+        return;
+    }
+    if (!state && !prio) {
+        kp_call_error(call, 400, "missing_field", NULL,
+                      "nothing to change: send state or priority");
+        return;
+    }
+    struct conv_write *w = new_write(call, UPDATE);
+    w->ch.state = state;
+    w->ch.priority = prio;
+    kp_call_write(call, w, write_run, write_done);
+}
+
+/* Reads "assignee_id": id or null into ch (-1 = unassign). */
+static int read_assignee(struct kp_call *call, struct kp_conv_change *ch, bool required)
+{
+    json_t *a = json_object_get(call->body, "assignee_id");
+    if (!a) {
+        if (required)
+            kp_call_error(call, 400, "missing_field", "assignee_id",
+                          "field 'assignee_id' is required (an agent id or null)");
+        return required ? -1 : 0;
+    }
+    if (json_is_null(a)) {
+        ch->assignee_id = -1;
+        return 0;
+    }
+    if (!json_is_integer(a) || json_integer_value(a) <= 0) {
+        kp_call_error(call, 400, "wrong_type", "assignee_id",
+                      "field 'assignee_id' must be an agent id or null");
+        return -1;
+    }
+    ch->assignee_id = json_integer_value(a);
+    return 0;
+}
+
+static void assign(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {{"assignee_id", KP_JSON_INT, false, true, 0}};
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    struct conv_write *w = new_write(call, ASSIGN);
+    if (read_assignee(call, &w->ch, true))
+        return;
+    kp_call_write(call, w, write_run, write_done);
+}
+
+static void transfer(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {
+        {"team_id", KP_JSON_INT, true, false, 0},
+        {"assignee_id", KP_JSON_INT, false, true, 0},
+        {"note", KP_JSON_STRING, false, true, 65536},
+    };
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    struct conv_write *w = new_write(call, TRANSFER);
+    w->ch.team_id = kp_json_int(call->body, "team_id", 0);
+    if (w->ch.team_id <= 0) {
+        kp_call_error(call, 400, "invalid_value", "team_id", "team_id must be a team id");
+        return;
+    }
+    if (read_assignee(call, &w->ch, false))
+        return;
+    if (!json_object_get(call->body, "assignee_id"))
+        w->ch.assignee_id = -1; /* a transfer leaves the new team to pick, unless told */
+    w->note = kp_json_str(call->body, "note");
+    if (w->note && !w->note[0])
+        w->note = NULL;
+    kp_call_write(call, w, write_run, write_done);
+}
+
+static bool valid_tag(const char *t)
+{
+    if (!t[0] || strlen(t) > 50)
+        return false;
+    for (; *t; t++)
+        if ((unsigned char)*t < 0x20 || *t == ',' || *t == '/')
+            return false;
+    return true;
+}
+
+static void tag_add(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {{"tag", KP_JSON_STRING, true, false, 50}};
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    struct conv_write *w = new_write(call, TAG_ADD);
+    w->tag = kp_json_str(call->body, "tag");
+    if (!valid_tag(w->tag)) {
+        kp_call_error(call, 400, "invalid_value", "tag",
+                      "a tag has 1 to 50 characters without ',', '/' or control characters");
+        return;
+    }
+    kp_call_write(call, w, write_run, write_done);
+}
+
+static void tag_remove(struct kp_call *call)
+{
+    struct conv_write *w = new_write(call, TAG_REMOVE);
+    w->tag = call->params[1];
+    kp_call_write(call, w, write_run, write_done);
+}
+
+static void post_message(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {
+        {"type", KP_JSON_STRING, true, false, 8},
+        {"text", KP_JSON_STRING, true, false, 262144},
+        {"channel", KP_JSON_STRING, false, true, 16},
+    };
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    const char *type = kp_json_str(call->body, "type");
+    const char *text = kp_json_str(call->body, "text");
+    bool note = strcmp(type, "note") == 0;
+    if (!note && strcmp(type, "reply") != 0) {
+        kp_call_error(call, 400, "invalid_value", "type", "type must be 'reply' or 'note'");
+        return;
+    }
+    if (!text[0]) {
+        kp_call_error(call, 400, "invalid_value", "text", "text must not be empty");
+        return;
+    }
+    const char *channel = kp_json_str(call->body, "channel");
+    if (channel && !kp_api_channel_is_known(channel)) {
+        kp_call_error(call, 400, "invalid_value", "channel", "unknown channel '%.20s'", channel);
+        return;
+    }
+    struct conv_write *w = new_write(call, MESSAGE);
+    w->detail = NULL; /* the text is in the message itself */
+    w->msg = (struct kp_message_new){
+        w->id, note ? "note" : "out", kp_json_str(call->body, "channel"), call->who.agent_id, text,
+        NULL};
+    kp_call_write(call, w, write_run, write_done);
+}
+
+const struct kp_route kp_api_conversations_routes[] = {
+    {"GET", "/api/v1/conversations", list, KP_AGENT, false},
+    {"GET", "/api/v1/conversations/{id}", get, KP_AGENT, false},
+    {"PATCH", "/api/v1/conversations/{id}", update, KP_AGENT, true},
+    {"GET", "/api/v1/conversations/{id}/messages", messages, KP_AGENT, false},
+    {"POST", "/api/v1/conversations/{id}/messages", post_message, KP_AGENT, true},
+    {"POST", "/api/v1/conversations/{id}/assign", assign, KP_AGENT, true},
+    {"POST", "/api/v1/conversations/{id}/transfer", transfer, KP_AGENT, true},
+    {"POST", "/api/v1/conversations/{id}/tags", tag_add, KP_AGENT, true},
+    {"DELETE", "/api/v1/conversations/{id}/tags/{tag}", tag_remove, KP_AGENT, false},
+    {0},
+};

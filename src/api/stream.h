@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stream.h - GET /api/v1/stream: the agents' WebSocket. Committed events are pushed to every
+ * connected agent who may see the conversation; a client that reconnects with ?since=<event id>
+ * first receives what it missed, from the store's event log.
+ */
+#ifndef KP_API_STREAM_H
+#define KP_API_STREAM_H
+
+#include "api.h"
+
+int kp_stream_new(struct kp_stream **out);
+/* Closes nothing: the server closes the connections; this only frees the registry. */
+void kp_stream_free(struct kp_stream *s);
+/* Pushes ev (already committed) to the clients allowed to see it. */
+void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev);
+size_t kp_stream_clients(struct kp_stream *s);
+
+#endif

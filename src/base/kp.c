@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* kp.c - error names, assertion failure and aborting allocators. */
+#include "kp.h"
+
+const char *kp_strerror(int err)
+{
+    switch (err) {
+    case KP_OK:
+        return "ok";
+    case KP_EINVAL:
+        return "invalid argument";
+    case KP_ENOMEM:
+        return "out of memory";
+    case KP_ETOOBIG:
+        return "too big";
+    case KP_ENOTFOUND:
+        return "not found";
+    case KP_EEXIST:
+        return "already exists";
+    case KP_EIO:
+        return "i/o error";
+    case KP_EPERM:
+        return "not permitted";
+    case KP_EBUSY:
+        return "busy";
+    case KP_ECONFLICT:
+        return "conflict";
+    }
+    return "unknown error";
+}
+
+void kp_assert_fail(const char *what, const char *file, int line)
+{
+    fprintf(stderr, "knotenpunkt: assertion '%s' failed at %s:%d\n", what, file, line);
+    abort();
+}
+
+static void *oom(size_t n)
+{
+    fprintf(stderr, "knotenpunkt: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *kp_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    return p ? p : oom(n);
+}
+
+void *kp_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    return p ? p : oom(n * size);
+}
+
+void *kp_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    return q ? q : oom(n);
+}
+
+char *kp_xstrdup(const char *s)
+{
+    return kp_xstrndup(s, strlen(s));
+}
+
+char *kp_xstrndup(const char *s, size_t n)
+{
+    char *p = kp_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}

@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.c - connections, HTTP/1.1 framing, timeouts and WebSocket I/O on libuv (see server.h).
+ *
+ * A connection is in one of three modes: HTTP idle/reading, HTTP busy (a request is with the
+ * handler; reading is paused, which also bounds pipelined input), or WebSocket. It is freed
+ * only from its close callback, and never while a request is with the handler: a peer that
+ * goes away mid-request marks the connection, and kp_req_respond finishes the job.
+ */
+#include "server.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "../proto/websocket.h"
+
+#include <sodium.h>
+#include <wslay/wslay.h>
+
+enum { READ_CHUNK = 65536, WS_OUT_CAP = 8 << 20, WS_PING_MS = 25000, WS_DEAD_MS = 70000 };
+
+struct kp_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    bool listening;
+    struct kp_server_config cfg;
+    struct kp_conn *conns; /* doubly linked */
+    size_t n_conns, n_busy, n_ws;
+    uint64_t next_req;
+    char id_prefix[9];
+};
+
+enum mode { HTTP, WEBSOCKET };
+
+struct kp_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    struct kp_server *srv;
+    struct kp_conn *prev, *next;
+    enum mode mode;
+    struct kp_http1 http;
+    struct kp_buf in; /* received, not yet parsed */
+    bool busy;        /* a request is with the handler */
+    bool closing;     /* uv_close called or requested */
+    bool close_after_write;
+    bool reading;
+    int handles_open; /* tcp + timer: free when both closed */
+    struct kp_req req;
+    /* WebSocket */
+    wslay_event_context_ptr ws;
+    const struct kp_ws_handler *ws_handler;
+    void *ws_user;
+    struct kp_buf ws_out;
+    uint64_t ws_last_rx_ms;
+};
+
+struct write_req {
+    uv_write_t w;
+    struct kp_conn *c;
+    size_t len;
+    char data[];
+};
+
+static void conn_close(struct kp_conn *c);
+static void send_error_close(struct kp_conn *c, int status, const char *why);
+static void maybe_close(struct kp_conn *c);
+static void process(struct kp_conn *c);
+static void start_reading(struct kp_conn *c);
+
+const char *kp_http_reason(int status)
+{
+    switch (status) {
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    }
+    return "Unknown";
+}
+
+/* ---- lifetime ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct kp_conn *c = h->data;
+    if (--c->handles_open > 0)
+        return;
+    kp_http1_release(&c->http);
+    kp_buf_release(&c->in);
+    kp_buf_release(&c->ws_out);
+    free(c);
+}
+
+static void conn_close(struct kp_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    struct kp_server *s = c->srv;
+    if (c->mode == WEBSOCKET) {
+        s->n_ws--;
+        if (c->ws_handler && c->ws_handler->on_close)
+            c->ws_handler->on_close(c, c->ws_user);
+        wslay_event_context_free(c->ws);
+        c->ws = NULL;
+    }
+    if (c->busy)
+        return; /* kp_req_respond finishes the close */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_conns--;
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+    struct write_req *wr = (struct write_req *)w;
+    struct kp_conn *c = wr->c;
+    free(wr);
+    if (status < 0)
+        conn_close(c);
+    else
+        maybe_close(c);
+}
+
+/* Queues bytes; tries a direct write first. */
+static void conn_write(struct kp_conn *c, const char *data, size_t len)
+{
+    if (c->closing)
+        return;
+    if (c->tcp.write_queue_size == 0) {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        } else if (n < 0 && n != UV_EAGAIN) {
+            conn_close(c);
+            return;
+        }
+    }
+    if (len == 0)
+        return;
+    struct write_req *wr = kp_xmalloc(sizeof(*wr) + len);
+    wr->c = c;
+    wr->len = len;
+    memcpy(wr->data, data, len);
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)len);
+    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        free(wr);
+        conn_close(c);
+    }
+}
+
+/* ---- timers ---- */
+
+static void on_timer(uv_timer_t *t)
+{
+    struct kp_conn *c = t->data;
+    if (c->busy)
+        return;
+    if (c->mode == WEBSOCKET) {
+        uint64_t now = (uint64_t)kp_clock_now_ms();
+        if (now - c->ws_last_rx_ms > WS_DEAD_MS) {
+            conn_close(c);
+            return;
+        }
+        struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
+        wslay_event_queue_msg(c->ws, &ping);
+        wslay_event_send(c->ws);
+        if (c->ws_out.len) {
+            conn_write(c, c->ws_out.data, c->ws_out.len);
+            kp_buf_reset(&c->ws_out);
+        }
+        return;
+    }
+    if (c->in.len || c->http.head.len || c->http.body.len) {
+        /* a request started but did not finish in time */
+        send_error_close(c, 408, "request not received in time");
+        return;
+    }
+    conn_close(c);
+}
+
+static void arm(struct kp_conn *c, int ms)
+{
+    if (!c->closing)
+        uv_timer_start(&c->timer, on_timer, (uint64_t)ms, c->mode == WEBSOCKET ? (uint64_t)ms : 0);
+}
+
+/* ---- HTTP ---- */
+
+static void send_error_close(struct kp_conn *c, int status, const char *why)
+{
+    char body[384], head[256];
+    char esc[200];
+    size_t o = 0;
+    for (const char *p = why; *p && o + 2 < sizeof(esc); p++)
+        if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+            esc[o++] = *p;
+    esc[o] = '\0';
+    const char *code = status == 408   ? "timeout"
+                       : status == 413 ? "too_large"
+                       : status == 431 ? "headers_too_large"
+                       : status == 414 ? "uri_too_long"
+                       : status == 503 ? "overloaded"
+                                       : "bad_request";
+    int bl =
+        snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, esc);
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                      "Content-Length: %d\r\n\r\n",
+                      status, kp_http_reason(status), bl);
+    c->close_after_write = true;
+    struct kp_buf b;
+    kp_buf_init(&b, 0);
+    kp_buf_append(&b, head, (size_t)hl);
+    kp_buf_append(&b, body, (size_t)bl);
+    conn_write(c, b.data, b.len);
+    maybe_close(c);
+    kp_buf_release(&b);
+    kp_log_info("refused request: %d %s", status, why);
+}
+
+static void dispatch(struct kp_conn *c)
+{
+    struct kp_server *s = c->srv;
+    struct kp_req *r = &c->req;
+    kp_arena_init(&r->arena);
+    r->conn = c;
+    r->server = s;
+    r->http = &c->http.req;
+    r->start_ns = kp_clock_mono_ns();
+    r->route = NULL;
+    r->status = 0;
+    r->response_bytes = 0;
+    r->user = NULL;
+    snprintf(r->id, sizeof(r->id), "%s-%llu", s->id_prefix, (unsigned long long)++s->next_req);
+    c->busy = true;
+    s->n_busy++;
+    uv_timer_stop(&c->timer);
+    s->cfg.on_request(r, s->cfg.app);
+}
+
+/* Parses what is buffered and dispatches one request at a time. */
+static void process(struct kp_conn *c)
+{
+    while (!c->busy && !c->closing && c->mode == HTTP && c->in.len) {
+        size_t used;
+        enum kp_http1_status st = kp_http1_feed(&c->http, c->in.data, c->in.len, &used);
+        kp_buf_consume(&c->in, used);
+        if (st == KP_HTTP1_ERROR) {
+            send_error_close(c, c->http.error_status, c->http.error_text);
+            return;
+        }
+        if (st == KP_HTTP1_MORE)
+            break;
+        dispatch(c);
+    }
+    if (!c->busy && !c->closing && c->mode == HTTP) {
+        if (c->in.len || c->http.head.len)
+            uv_timer_start(&c->timer, on_timer, (uint64_t)c->srv->cfg.request_timeout_ms, 0);
+        start_reading(c);
+    }
+}
+
+static void maybe_close(struct kp_conn *c)
+{
+    if (c->close_after_write && !c->closing && c->tcp.write_queue_size == 0)
+        conn_close(c);
+}
+
+void kp_req_respond(struct kp_req *req, int status, const char *content_type, const char *headers,
+                    const char *body, size_t len)
+{
+    struct kp_conn *c = req->conn;
+    struct kp_server *s = c->srv;
+    req->status = status;
+    req->response_bytes = len;
+    /* shutting down: finish this one, then close */
+    bool keep = req->http->keep_alive && s->listening && !c->closing;
+    bool head_only = strcmp(req->http->method, "HEAD") == 0;
+    if (head_only)
+        len = 0;
+    char head[1024];
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                      "X-Request-Id: %s\r\n%s%s\r\n",
+                      status, kp_http_reason(status), content_type, req->response_bytes, req->id,
+                      keep ? "" : "Connection: close\r\n", headers ? headers : "");
+    if (hl < 0 || (size_t)hl >= sizeof(head))
+        hl = 0;
+    if (!c->closing) {
+        if (!keep)
+            c->close_after_write = true;
+        if (len < 16384) {
+            /* one write for small answers */
+            char *all = kp_arena_alloc(&req->arena, (size_t)hl + len);
+            memcpy(all, head, (size_t)hl);
+            if (len)
+                memcpy(all + hl, body, len);
+            conn_write(c, all, (size_t)hl + len);
+        } else {
+            conn_write(c, head, (size_t)hl);
+            conn_write(c, body, len);
+        }
+        maybe_close(c);
+    }
+    if (s->cfg.on_finish)
+        s->cfg.on_finish(req, s->cfg.app);
+    kp_arena_release(&req->arena);
+    c->busy = false;
+    s->n_busy--;
+    if (c->closing) {
+        c->closing = false; /* the close was deferred while busy: do it now */
+        conn_close(c);
+        return;
+    }
+    if (c->close_after_write)
+        return;
+    kp_http1_next(&c->http);
+    arm(c, s->cfg.idle_timeout_ms);
+    process(c);
+}
+
+/* ---- reading ---- */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    static char chunk[READ_CHUNK]; /* one loop thread: data is copied out in on_read */
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init(chunk, sizeof(chunk));
+}
+
+static void ws_feed(struct kp_conn *c);
+
+static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    struct kp_conn *c = stream->data;
+    if (n < 0) {
+        conn_close(c);
+        return;
+    }
+    if (n == 0)
+        return;
+    if (kp_buf_append(&c->in, buf->base, (size_t)n)) {
+        if (c->mode == HTTP)
+            send_error_close(c, 413, "request is larger than the server accepts");
+        else
+            conn_close(c);
+        return;
+    }
+    if (c->mode == WEBSOCKET) {
+        ws_feed(c);
+        return;
+    }
+    process(c);
+    if (c->busy && c->reading) {
+        uv_read_stop(stream); /* back-pressure until the handler answers */
+        c->reading = false;
+    }
+}
+
+static void start_reading(struct kp_conn *c)
+{
+    if (!c->reading && !c->closing) {
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        c->reading = true;
+    }
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+    struct kp_server *s = l->data;
+    if (status < 0)
+        return;
+    struct kp_conn *c = kp_xcalloc(1, sizeof(*c));
+    c->srv = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles_open = 2;
+    kp_http1_init(&c->http, &s->cfg.limits);
+    kp_buf_init(&c->in, s->cfg.limits.max_header_bytes + s->cfg.limits.max_body_bytes + 65536);
+    kp_buf_init(&c->ws_out, WS_OUT_CAP);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    if ((int)s->n_conns > s->cfg.max_connections) {
+        send_error_close(c, 503, "too many connections, try again later");
+        return;
+    }
+    arm(c, s->cfg.request_timeout_ms);
+    start_reading(c);
+}
+
+/* ---- WebSocket ---- */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    struct kp_conn *c = user;
+    (void)flags;
+    if (c->in.len == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    size_t n = c->in.len < len ? c->in.len : len;
+    memcpy(buf, c->in.data, n);
+    kp_buf_consume(&c->in, n);
+    return (ssize_t)n;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *user)
+{
+    struct kp_conn *c = user;
+    (void)flags;
+    if (kp_buf_append(&c->ws_out, data, len)) {
+        /* the peer does not read: give up on it rather than buffer without end */
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                      void *user)
+{
+    struct kp_conn *c = user;
+    (void)ctx;
+    if ((arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) && c->ws_handler &&
+        c->ws_handler->on_message)
+        c->ws_handler->on_message(c, c->ws_user, (const char *)arg->msg, arg->msg_length);
+}
+
+static void ws_flush(struct kp_conn *c)
+{
+    if (c->closing || !c->ws)
+        return;
+    if (wslay_event_send(c->ws) != 0) {
+        conn_close(c);
+        return;
+    }
+    if (c->ws_out.len) {
+        conn_write(c, c->ws_out.data, c->ws_out.len);
+        kp_buf_reset(&c->ws_out);
+    }
+    if (!c->closing && !wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
+        conn_close(c);
+}
+
+static void ws_feed(struct kp_conn *c)
+{
+    c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
+    if (wslay_event_recv(c->ws) != 0) {
+        conn_close(c);
+        return;
+    }
+    ws_flush(c);
+}
+
+int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void *user)
+{
+    struct kp_conn *c = req->conn;
+    struct kp_server *s = c->srv;
+    if (c->closing) {
+        /* the peer went away while we decided: finish the request like any other */
+        kp_req_respond(req, 400, "application/json", "", "{}", 2);
+        return KP_EIO;
+    }
+    const char *key = kp_http_header(req->http, "Sec-WebSocket-Key");
+    char accept[32];
+    if (!key || kp_websocket_accept(key, accept))
+        return KP_EINVAL;
+    static const struct wslay_event_callbacks cbs = {
+        .recv_callback = ws_recv,
+        .send_callback = ws_send,
+        .on_msg_recv_callback = ws_on_msg,
+    };
+    if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0)
+        return KP_ENOMEM;
+    wslay_event_config_set_max_recv_msg_length(c->ws, s->cfg.ws_max_message);
+    char head[256];
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                      accept);
+    conn_write(c, head, (size_t)hl);
+    req->status = 101;
+    if (s->cfg.on_finish)
+        s->cfg.on_finish(req, s->cfg.app);
+    kp_arena_release(&req->arena);
+    c->busy = false;
+    s->n_busy--;
+    c->mode = WEBSOCKET;
+    c->ws_handler = handler;
+    c->ws_user = user;
+    s->n_ws++;
+    c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
+    arm(c, WS_PING_MS);
+    start_reading(c);
+    if (c->in.len) /* frames that came right behind the handshake */
+        ws_feed(c);
+    return 0;
+}
+
+int kp_ws_send(struct kp_conn *c, const char *data, size_t len)
+{
+    if (c->closing || c->mode != WEBSOCKET || !c->ws)
+        return KP_EIO;
+    struct wslay_event_msg msg = {
+        .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
+    if (wslay_event_queue_msg(c->ws, &msg) != 0)
+        return KP_EIO;
+    ws_flush(c);
+    return 0;
+}
+
+void kp_ws_close(struct kp_conn *c, uint16_t code, const char *reason)
+{
+    if (c->closing || c->mode != WEBSOCKET || !c->ws)
+        return;
+    wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
+    ws_flush(c);
+}
+
+/* ---- server ---- */
+
+int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp_server **out)
+{
+    struct kp_server *s = kp_xcalloc(1, sizeof(*s));
+    s->loop = loop;
+    s->cfg = *cfg;
+    unsigned char rnd[4];
+    randombytes_buf(rnd, sizeof(rnd));
+    snprintf(s->id_prefix, sizeof(s->id_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3]);
+    struct sockaddr_storage addr;
+    int rc = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr);
+    if (rc != 0)
+        rc = uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)&addr);
+    if (rc != 0) {
+        kp_log_error("cannot parse listen address '%s'", cfg->host);
+        free(s);
+        return KP_EINVAL;
+    }
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) != 0) {
+        kp_log_error("cannot listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(rc));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        uv_run(loop, UV_RUN_NOWAIT);
+        free(s);
+        return KP_EIO;
+    }
+    s->listening = true;
+    *out = s;
+    return 0;
+}
+
+int kp_server_port(struct kp_server *s)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof(addr);
+    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&addr, &len) != 0)
+        return -1;
+    if (addr.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+}
+
+void kp_server_stop_listening(struct kp_server *s)
+{
+    if (!s->listening)
+        return;
+    s->listening = false;
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    /* idle keep-alive connections go now; busy ones close after their answer */
+    struct kp_conn *c = s->conns;
+    while (c) {
+        struct kp_conn *next = c->next;
+        if (!c->busy && c->mode == HTTP && c->in.len == 0)
+            conn_close(c);
+        else if (c->mode == WEBSOCKET)
+            kp_ws_close(c, 1001, "server shutting down");
+        c = next;
+    }
+}
+
+size_t kp_server_busy(struct kp_server *s)
+{
+    return s->n_busy;
+}
+
+size_t kp_server_connections(struct kp_server *s)
+{
+    return s->n_conns;
+}
+
+size_t kp_server_websockets(struct kp_server *s)
+{
+    return s->n_ws;
+}
+
+void kp_server_free(struct kp_server *s)
+{
+    if (!s)
+        return;
+    kp_server_stop_listening(s);
+    while (s->conns) {
+        struct kp_conn *c = s->conns;
+        c->busy = false;
+        conn_close(c);
+        if (s->conns == c) /* close was deferred */
+            break;
+    }
+    free(s);
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* writer.c - one writer thread with group commit (see writer.h). */
+#include "writer.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+
+enum { MAX_BATCH = 2048 };
+
+struct kp_writer {
+    uv_loop_t *loop;
+    struct kp_store *store;
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cond;
+    struct kp_writer_job *queue_head, *queue_tail; /* waiting for the thread */
+    struct kp_writer_job *done_head, *done_tail;   /* committed, waiting for the loop */
+    size_t pending;
+    bool stopping;
+    uv_async_t wake;
+    struct kp_writer_stats stats;
+};
+
+static void run_batch(struct kp_writer *w, struct kp_writer_job *batch)
+{
+    struct kp_store *s = w->store;
+    uint64_t t0 = kp_clock_mono_ns();
+    int rc = KP_STORE0(s, begin);
+    for (int attempt = 0; rc == KP_EBUSY && attempt < 50; attempt++) {
+        uv_sleep(20); /* another process holds the write lock (a CLI command): wait */
+        rc = KP_STORE0(s, begin);
+    }
+    size_t n = 0;
+    for (struct kp_writer_job *j = batch; j; j = j->next, n++) {
+        if (rc) {
+            j->rc = KP_EIO;
+            continue;
+        }
+        if (KP_STORE0(s, savepoint)) {
+            j->rc = KP_EIO;
+            continue;
+        }
+        j->rc = j->run(s, j->ctx);
+        if (j->rc)
+            KP_STORE0(s, undo);
+        else
+            KP_STORE0(s, release);
+    }
+    if (!rc && (rc = KP_STORE0(s, commit)) != 0) {
+        kp_log_error("commit of %zu jobs failed: %s", n, kp_strerror(rc));
+        KP_STORE0(s, rollback);
+    }
+    if (rc) {
+        atomic_fetch_add(&w->stats.failures, 1);
+        for (struct kp_writer_job *j = batch; j; j = j->next)
+            j->rc = KP_EIO;
+    }
+    atomic_fetch_add(&w->stats.commits, 1);
+    atomic_fetch_add(&w->stats.jobs, n);
+    kp_hist_observe(&w->stats.commit_latency, (double)(kp_clock_mono_ns() - t0) / 1e9);
+}
+
+static void thread_main(void *arg)
+{
+    struct kp_writer *w = arg;
+    uv_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->queue_head && !w->stopping)
+            uv_cond_wait(&w->cond, &w->mu);
+        if (!w->queue_head && w->stopping)
+            break;
+        /* take up to MAX_BATCH jobs */
+        struct kp_writer_job *batch = w->queue_head, *last = batch;
+        size_t n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        w->queue_head = last->next;
+        if (!w->queue_head)
+            w->queue_tail = NULL;
+        last->next = NULL;
+        uv_mutex_unlock(&w->mu);
+
+        run_batch(w, batch);
+
+        uv_mutex_lock(&w->mu);
+        if (w->done_tail)
+            w->done_tail->next = batch;
+        else
+            w->done_head = batch;
+        w->done_tail = last;
+        uv_async_send(&w->wake);
+    }
+    uv_mutex_unlock(&w->mu);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    struct kp_writer *w = a->data;
+    uv_mutex_lock(&w->mu);
+    struct kp_writer_job *j = w->done_head;
+    w->done_head = w->done_tail = NULL;
+    uv_mutex_unlock(&w->mu);
+    while (j) {
+        struct kp_writer_job *next = j->next;
+        uv_mutex_lock(&w->mu);
+        w->pending--;
+        uv_mutex_unlock(&w->mu);
+        j->done(j->ctx, j->rc); /* may free j */
+        j = next;
+    }
+}
+
+int kp_writer_new(uv_loop_t *loop, struct kp_store *store, struct kp_writer **out)
+{
+    struct kp_writer *w = kp_xcalloc(1, sizeof(*w));
+    w->loop = loop;
+    w->store = store;
+    uv_mutex_init(&w->mu);
+    uv_cond_init(&w->cond);
+    uv_async_init(loop, &w->wake, on_wake);
+    w->wake.data = w;
+    uv_unref((uv_handle_t *)&w->wake); /* the loop ends when the server is gone */
+    if (uv_thread_create(&w->thread, thread_main, w) != 0) {
+        kp_log_error("cannot start the writer thread");
+        uv_close((uv_handle_t *)&w->wake, NULL);
+        return KP_EIO;
+    }
+    *out = w;
+    return 0;
+}
+
+void kp_writer_submit(struct kp_writer *w, struct kp_writer_job *job)
+{
+    job->next = NULL;
+    job->rc = 0;
+    uv_mutex_lock(&w->mu);
+    KP_ASSERT(!w->stopping);
+    if (w->queue_tail)
+        w->queue_tail->next = job;
+    else
+        w->queue_head = job;
+    w->queue_tail = job;
+    w->pending++;
+    uv_cond_signal(&w->cond);
+    uv_mutex_unlock(&w->mu);
+}
+
+size_t kp_writer_pending(struct kp_writer *w)
+{
+    uv_mutex_lock(&w->mu);
+    size_t n = w->pending;
+    uv_mutex_unlock(&w->mu);
+    return n;
+}
+
+const struct kp_writer_stats *kp_writer_stats(struct kp_writer *w)
+{
+    return &w->stats;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void kp_writer_free(struct kp_writer *w)
+{
+    if (!w)
+        return;
+    uv_mutex_lock(&w->mu);
+    w->stopping = true;
+    uv_cond_signal(&w->cond);
+    uv_mutex_unlock(&w->mu);
+    uv_thread_join(&w->thread);
+    on_wake(&w->wake); /* deliver what the last batches finished */
+    kp_store_close(w->store);
+    uv_mutex_destroy(&w->mu);
+    uv_cond_destroy(&w->cond);
+    uv_close((uv_handle_t *)&w->wake, on_closed);
+}

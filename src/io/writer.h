@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * writer.h - the single writer with group commit. Every change to the store runs as a job on
+ * one writer thread; jobs that arrive while a transaction commits share the next one, so one
+ * fsync acknowledges many messages. A job's done callback runs on the event loop only after the
+ * transaction holding it has committed (rc 0) or failed (rc < 0) - so an HTTP 2xx, an SMTP 250
+ * or a WebSocket push never precedes durability.
+ */
+#ifndef KP_IO_WRITER_H
+#define KP_IO_WRITER_H
+
+#include <uv.h>
+
+#include "../base/hist.h"
+#include "../store/store.h"
+
+struct kp_writer_job {
+    /* On the writer thread, inside a savepoint: nonzero undoes this job's changes only. */
+    int (*run)(struct kp_store *s, void *ctx);
+    /* On the loop thread after commit; rc is run's result or KP_EIO when the commit failed. */
+    void (*done)(void *ctx, int rc);
+    void *ctx;
+    int rc;
+    struct kp_writer_job *next;
+};
+
+struct kp_writer_stats {
+    atomic_uint_fast64_t commits, jobs, failures;
+    struct kp_hist commit_latency; /* seconds from BEGIN to COMMIT returned */
+};
+
+struct kp_writer;
+
+/* Starts the thread. The writer owns store from now on. */
+int kp_writer_new(uv_loop_t *loop, struct kp_store *store, struct kp_writer **out);
+/* Queues job; the caller keeps job's memory alive until its done callback. */
+void kp_writer_submit(struct kp_writer *w, struct kp_writer_job *job);
+/* Jobs queued or running, for shutdown and back-pressure. */
+size_t kp_writer_pending(struct kp_writer *w);
+const struct kp_writer_stats *kp_writer_stats(struct kp_writer *w);
+/* Finishes every queued job, delivers their done callbacks, stops the thread, closes the store. */
+void kp_writer_free(struct kp_writer *w);
+
+#endif

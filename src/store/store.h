@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h - the storage interface. Everything Knotenpunkt keeps goes through this table of
+ * functions; a backend (store_sqlite.c, later store_pg.c) is one file that fills one
+ * `struct kp_store_ops` listed in kp_store_backends[]. Nothing outside src/store knows SQL.
+ *
+ * Threading: a kp_store handle is one connection and is used by one thread at a time. The
+ * server opens one handle for reads on the event loop and one for the writer thread.
+ *
+ * Reads return jansson values shaped as the API serves them (new references, owned by the
+ * caller). Writes take plain structs. Every write must run between begin and commit; the
+ * writer (src/io/writer.c) groups many writes into one transaction with savepoints.
+ */
+#ifndef KP_STORE_STORE_H
+#define KP_STORE_STORE_H
+
+#include <jansson.h>
+
+#include "../base/kp.h"
+
+struct kp_store;
+
+/* Who is asking: decides which conversations are visible. */
+struct kp_viewer {
+    int64_t agent_id;
+    bool admin;
+};
+
+struct kp_principal {
+    int64_t agent_id;
+    bool admin;
+    bool active;
+    char name[128];
+};
+
+struct kp_agent_new {
+    const char *email, *name, *role, *password_hash; /* hash may be NULL: cannot log in */
+};
+
+struct kp_agent_change {
+    const char *name, *role, *password_hash; /* NULL = unchanged */
+    int active;                              /* -1 = unchanged */
+};
+
+struct kp_contact_new {
+    const char *name;   /* may be NULL */
+    json_t *attributes; /* object or NULL; borrowed */
+};
+
+enum { KP_QUERY_MAX_LIMIT = 100 };
+
+struct kp_conv_query {
+    struct kp_viewer viewer;
+    const char *state;   /* open|pending|snoozed|resolved or NULL */
+    int64_t team_id;     /* 0 = any */
+    int64_t assignee_id; /* 0 = any, -1 = unassigned */
+    int64_t inbox_id;    /* 0 = any */
+    int64_t contact_id;  /* 0 = any */
+    const char *channel; /* NULL = any */
+    const char *tag;     /* NULL = any */
+    const char *text;    /* full-text query over messages, NULL = none */
+    const char *cursor;  /* opaque, from a previous page's next_cursor */
+    int limit;           /* 1..KP_QUERY_MAX_LIMIT */
+};
+
+/* A change to a conversation; NULL/0 fields stay as they are. */
+struct kp_conv_change {
+    const char *state;
+    const char *priority;
+    int64_t team_id;     /* 0 = unchanged */
+    int64_t assignee_id; /* 0 = unchanged, -1 = unassign */
+};
+
+struct kp_attachment_new {
+    const char *filename, *content_type;
+    const void *data;
+    size_t size;
+};
+
+/* A message written by an agent (reply or internal note). */
+struct kp_message_new {
+    int64_t conversation_id;
+    const char *direction; /* "out" or "note" */
+    const char *channel;   /* NULL = the conversation's channel */
+    int64_t author_agent_id;
+    const char *text, *html;
+};
+
+/* An inbound message, normalised by its channel adapter. */
+struct kp_inbound {
+    int64_t inbox_id;
+    const char *channel;       /* "api", "email", ... */
+    const char *identity_kind; /* "email", "phone", "api", ... */
+    const char *identity_value;
+    const char *sender_name;     /* may be NULL */
+    const char *subject;         /* may be NULL */
+    const char *text, *html;     /* html may be NULL */
+    const char *external_id;     /* provider's id, may be NULL */
+    const char *idempotency_key; /* may be NULL */
+    int64_t sent_at_ms;          /* 0 = now */
+    const struct kp_attachment_new *attachments;
+    size_t n_attachments;
+};
+
+struct kp_ingest_result {
+    int64_t message_id, conversation_id, contact_id;
+    bool duplicate; /* a retry: nothing was stored */
+    bool new_contact, new_conversation;
+    int64_t team_id, assignee_id; /* of the conversation, for event visibility */
+};
+
+struct kp_event {
+    int64_t id;
+    const char *type; /* "message.created", "conversation.updated", ... */
+    int64_t conversation_id, team_id, assignee_id;
+    json_t *payload; /* borrowed by event_add, owned by the caller after event_since */
+};
+
+struct kp_job {
+    int64_t id;
+    char kind[48];
+    json_t *payload; /* owned by the caller after job_claim */
+    int attempts;
+};
+
+struct kp_store_ops {
+    const char *name;   /* "sqlite" */
+    const char *scheme; /* urls it opens: "sqlite:" prefix or a plain directory */
+
+    int (*open)(const char *url, struct kp_store **out);
+    void (*close)(struct kp_store *s);
+    /* Applies numbered migrations not yet applied; *version is the schema version after. */
+    int (*migrate)(struct kp_store *s, int *version);
+
+    int (*begin)(struct kp_store *s);
+    int (*commit)(struct kp_store *s);
+    int (*rollback)(struct kp_store *s);
+    /* Nested unit inside a transaction: savepoint, then release (keep) or undo (discard). */
+    int (*savepoint)(struct kp_store *s);
+    int (*release)(struct kp_store *s);
+    int (*undo)(struct kp_store *s);
+
+    int (*agent_create)(struct kp_store *s, const struct kp_agent_new *in, int64_t *id);
+    int (*agent_update)(struct kp_store *s, int64_t id, const struct kp_agent_change *ch);
+    int (*agent_get)(struct kp_store *s, int64_t id, json_t **out);
+    int (*agent_list)(struct kp_store *s, json_t **out);
+    /* For login: the id and password hash of an active agent by email. */
+    int (*agent_credentials)(struct kp_store *s, const char *email, int64_t *id, char *hash,
+                             size_t cap);
+    int (*agent_principal)(struct kp_store *s, int64_t id, struct kp_principal *out);
+
+    int (*team_create)(struct kp_store *s, const char *name, int64_t *id);
+    int (*team_rename)(struct kp_store *s, int64_t id, const char *name);
+    int (*team_get)(struct kp_store *s, int64_t id, json_t **out);
+    int (*team_list)(struct kp_store *s, json_t **out);
+    int (*team_member)(struct kp_store *s, int64_t team_id, int64_t agent_id, bool add);
+    /* Fills teams[] with the agent's team ids; *n in: capacity, out: count. */
+    int (*agent_teams)(struct kp_store *s, int64_t agent_id, int64_t *teams, size_t *n);
+
+    int (*session_create)(struct kp_store *s, const uint8_t hash[32], int64_t agent_id,
+                          const char *csrf, int64_t expires_ms);
+    int (*session_lookup)(struct kp_store *s, const uint8_t hash[32], int64_t now_ms,
+                          int64_t *agent_id, char csrf[64]);
+    int (*session_delete)(struct kp_store *s, const uint8_t hash[32]);
+    int (*token_create)(struct kp_store *s, int64_t agent_id, const char *name,
+                        const uint8_t hash[32], int64_t *id);
+    int (*token_lookup)(struct kp_store *s, const uint8_t hash[32], int64_t *agent_id);
+    int (*token_list)(struct kp_store *s, int64_t agent_id, json_t **out);
+    int (*token_delete)(struct kp_store *s, int64_t agent_id, int64_t id);
+
+    int (*inbox_create)(struct kp_store *s, const char *name, const char *channel, int64_t team_id,
+                        int64_t *id);
+    int (*inbox_get)(struct kp_store *s, int64_t id, json_t **out);
+    int (*inbox_list)(struct kp_store *s, json_t **out);
+
+    int (*contact_create)(struct kp_store *s, const struct kp_contact_new *in, int64_t *id);
+    int (*contact_get)(struct kp_store *s, int64_t id, json_t **out);
+    /* {"items":[...],"next_cursor":...}; q matches name and identity values. */
+    int (*contact_list)(struct kp_store *s, const char *q, const char *cursor, int limit,
+                        json_t **out);
+    /* name NULL = unchanged; attributes are merged, a null value removes the key. */
+    int (*contact_update)(struct kp_store *s, int64_t id, const char *name, json_t *attributes);
+    /* KP_EEXIST when the identity belongs to another contact. */
+    int (*identity_add)(struct kp_store *s, int64_t contact_id, const char *kind, const char *value,
+                        int64_t *id);
+    int (*identity_delete)(struct kp_store *s, int64_t contact_id, int64_t identity_id);
+
+    /* {"items":[...],"next_cursor":...} */
+    int (*conversation_list)(struct kp_store *s, const struct kp_conv_query *q, json_t **out);
+    /* KP_ENOTFOUND when missing or not visible to the viewer. Includes contact and tags. */
+    int (*conversation_get)(struct kp_store *s, const struct kp_viewer *v, int64_t id,
+                            json_t **out);
+    int (*conversation_update)(struct kp_store *s, int64_t id, const struct kp_conv_change *ch);
+    int (*conversation_tag)(struct kp_store *s, int64_t id, const char *tag, bool add);
+    /* Messages of a conversation, oldest first, after message id `after`. */
+    int (*message_list)(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
+                        json_t **out);
+    int (*message_get)(struct kp_store *s, int64_t id, json_t **out);
+    int (*message_add)(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
+    /* Sets the analysis fields of a message (language for now). */
+    int (*message_analysis)(struct kp_store *s, int64_t id, const char *lang);
+    int (*attachment_get)(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size);
+
+    /* The whole inbound path in the current transaction: dedupe, link contact, find or open
+     * the conversation, store message and attachments, enqueue the analysis job. */
+    int (*ingest)(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r);
+
+    /* Full-text search over messages visible to the viewer, with <mark> highlighted snippets. */
+    int (*search)(struct kp_store *s, const struct kp_viewer *v, const char *q, int limit,
+                  json_t **out);
+
+    int (*audit_add)(struct kp_store *s, int64_t agent_id, const char *action,
+                     const char *object_type, int64_t object_id, json_t *detail);
+    int (*audit_list)(struct kp_store *s, int64_t before_id, int limit, json_t **out);
+
+    int (*event_add)(struct kp_store *s, struct kp_event *ev);
+    /* Events after since_id, oldest first: a JSON array of {id,type,conversation_id,team_id,
+     * assignee_id,payload,ts}. */
+    int (*event_since)(struct kp_store *s, int64_t since_id, int limit, json_t **out);
+    /* The newest committed event id, 0 when there is none. */
+    int (*event_last)(struct kp_store *s, int64_t *id);
+
+    int (*job_enqueue)(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms);
+    /* KP_ENOTFOUND when no job is due. */
+    int (*job_claim)(struct kp_store *s, int64_t now_ms, struct kp_job *out);
+    /* error NULL: done and deleted; else retried at retry_at_ms. */
+    int (*job_finish)(struct kp_store *s, int64_t id, const char *error, int64_t retry_at_ms);
+
+    /* Row counts for /healthz and the demo: {"conversations":n,"messages":n,...}. */
+    int (*stats)(struct kp_store *s, json_t **out);
+};
+
+struct kp_store {
+    const struct kp_store_ops *ops;
+};
+
+/* Opens the backend whose scheme matches url (a directory path means SQLite). */
+int kp_store_open(const char *url, struct kp_store **out);
+void kp_store_close(struct kp_store *s);
+
+/* Calls a store operation: KP_STORE(s, agent_get, id, &json). */
+#define KP_STORE(s, op, ...) ((s)->ops->op((s), __VA_ARGS__))
+#define KP_STORE0(s, op) ((s)->ops->op((s)))
+
+#endif

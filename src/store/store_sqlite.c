@@ -1,0 +1,896 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite.c - the embedded SQLite backend: connection set-up (WAL, foreign keys), numbered
+ * migrations, transactions and savepoints, a statement cache, and the agent, team, session,
+ * token, inbox, audit, event and job operations. Conversations, contacts and messages are in
+ * store_sqlite_conv.c. The url is a data directory, optionally followed by "?sync=normal".
+ */
+#include "store_sqlite_int.h"
+#include "../base/clock.h"
+#include "../base/embed.h"
+#include "../base/log.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+extern const struct kp_embed kp_sqlite_migrations[];
+extern const size_t kp_sqlite_migrations_count;
+
+int kp_sq_err(struct sq *q, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        return KP_EEXIST;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return KP_EBUSY;
+    case SQLITE_TOOBIG:
+        return KP_ETOOBIG;
+    case SQLITE_NOMEM:
+        return KP_ENOMEM;
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return KP_EINVAL;
+    }
+    kp_log_error("sqlite: %s", q ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+    return KP_EIO;
+}
+
+sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql)
+{
+    int victim = 0;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (q->cache[i].sql && strcmp(q->cache[i].sql, sql) == 0) {
+            q->cache[i].used = ++q->tick;
+            sqlite3_reset(q->cache[i].st);
+            sqlite3_clear_bindings(q->cache[i].st);
+            return q->cache[i].st;
+        }
+        if (q->cache[i].used < q->cache[victim].used)
+            victim = i;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        kp_log_error("sqlite: cannot prepare '%.60s': %s", sql, sqlite3_errmsg(q->db));
+        return NULL;
+    }
+    if (q->cache[victim].st) {
+        sqlite3_finalize(q->cache[victim].st);
+        free(q->cache[victim].sql);
+    }
+    q->cache[victim].sql = kp_xstrdup(sql);
+    q->cache[victim].st = st;
+    q->cache[victim].used = ++q->tick;
+    return st;
+}
+
+int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st)
+{
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    int err = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : kp_sq_err(q, rc);
+    sqlite3_reset(st);
+    return err;
+}
+
+void kp_sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static bool is_time_column(const char *name, size_t len)
+{
+    return (len > 3 && strcmp(name + len - 3, "_at") == 0) || strcmp(name, "ts") == 0 ||
+           strcmp(name, "waiting_since") == 0;
+}
+
+json_t *kp_sq_row(sqlite3_stmt *st)
+{
+    json_t *o = json_object();
+    int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        size_t len = strlen(name);
+        json_t *v;
+        switch (sqlite3_column_type(st, i)) {
+        case SQLITE_INTEGER:
+            if (is_time_column(name, len)) {
+                char iso[32];
+                kp_clock_iso8601(sqlite3_column_int64(st, i), iso, sizeof(iso));
+                v = json_string(iso);
+            } else {
+                v = json_integer(sqlite3_column_int64(st, i));
+            }
+            break;
+        case SQLITE_FLOAT:
+            v = json_real(sqlite3_column_double(st, i));
+            break;
+        case SQLITE_TEXT: {
+            const char *t = (const char *)sqlite3_column_text(st, i);
+            size_t tl = (size_t)sqlite3_column_bytes(st, i);
+            if (len > 5 && strcmp(name + len - 5, "_json") == 0) {
+                v = json_loadb(t, tl, JSON_DECODE_ANY, NULL);
+                if (!v)
+                    v = json_null();
+                char key[64];
+                snprintf(key, sizeof(key), "%.*s", (int)(len - 5), name);
+                json_object_set_new(o, key, v);
+                continue;
+            }
+            v = json_stringn_nocheck(t, tl);
+            break;
+        }
+        default:
+            v = json_null();
+        }
+        json_object_set_new(o, name, v);
+    }
+    return o;
+}
+
+int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out)
+{
+    *out = NULL;
+    if (!st)
+        return KP_EIO;
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, kp_sq_row(st));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return kp_sq_err(q, rc);
+    }
+    *out = arr;
+    return 0;
+}
+
+/* One row as JSON, or KP_ENOTFOUND. */
+static int row1(struct sq *q, sqlite3_stmt *st, json_t **out)
+{
+    *out = NULL;
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = kp_sq_row(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+char *kp_sq_fts_query(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = kp_xmalloc(n * 3 + 8), *o = out;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        while (*p && *p < 0x80 && !(*p >= '0' && *p <= '9') &&
+               !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+            p++;
+        if (!*p)
+            break;
+        if (o != out)
+            *o++ = ' ';
+        *o++ = '"';
+        while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+                      ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || *p == '-' || *p == '_'))
+            *o++ = (char)*p++;
+        *o++ = '"';
+    }
+    *o = '\0';
+    if (o == out) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* ---- connection ---- */
+
+static int exec(struct sq *q, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        kp_log_error("sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return kp_sq_err(NULL, rc);
+    }
+    return 0;
+}
+
+static void sq_close(struct kp_store *s)
+{
+    struct sq *q = SQ(s);
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(q->cache[i].st);
+        free(q->cache[i].sql);
+    }
+    sqlite3_close(q->db);
+    free(q);
+}
+
+static int sq_open(const char *url, struct kp_store **out)
+{
+    extern const struct kp_store_ops kp_store_sqlite_ops;
+    *out = NULL;
+    char dir[1024], path[1100];
+    const char *opt = strchr(url, '?');
+    size_t dl = opt ? (size_t)(opt - url) : strlen(url);
+    if (dl == 0 || dl >= sizeof(dir))
+        return KP_EINVAL;
+    memcpy(dir, url, dl);
+    dir[dl] = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        kp_log_error("cannot create data directory '%s': %s", dir, strerror(errno));
+        return KP_EIO;
+    }
+    snprintf(path, sizeof(path), "%s/knotenpunkt.db", dir);
+    struct sq *q = kp_xcalloc(1, sizeof(*q));
+    q->base.ops = &kp_store_sqlite_ops;
+    if (sqlite3_open_v2(path, &q->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        kp_log_error("cannot open database '%s': %s", path, sqlite3_errmsg(q->db));
+        goto fail;
+    }
+    sqlite3_busy_timeout(q->db, 10000);
+    const char *sync = opt && strstr(opt, "sync=normal") ? "NORMAL" : "FULL";
+    char pragmas[256];
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
+             sync);
+    if (exec(q, pragmas))
+        goto fail;
+    *out = &q->base;
+    return 0;
+fail:
+    sq_close(&q->base);
+    return KP_EIO;
+}
+
+static int sq_migrate(struct kp_store *s, int *version)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "PRAGMA user_version");
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return KP_EIO;
+    int have = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < kp_sqlite_migrations_count; i++) {
+        const struct kp_embed *m = &kp_sqlite_migrations[i];
+        char *end;
+        long n = strtol(m->name, &end, 10);
+        if (n <= have)
+            continue;
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%ld;", n);
+        if (exec(q, "BEGIN IMMEDIATE") || exec(q, m->data) || exec(q, bump) || exec(q, "COMMIT")) {
+            exec(q, "ROLLBACK");
+            kp_log_error("migration '%s' failed", m->name);
+            return KP_EIO;
+        }
+        kp_log_info("applied migration '%s'", m->name);
+        have = (int)n;
+    }
+    *version = have;
+    return 0;
+}
+
+static int sq_begin(struct kp_store *s)
+{
+    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "BEGIN IMMEDIATE"));
+}
+
+static int sq_commit(struct kp_store *s)
+{
+    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "COMMIT"));
+}
+
+static int sq_rollback(struct kp_store *s)
+{
+    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "ROLLBACK"));
+}
+
+static int sq_savepoint(struct kp_store *s)
+{
+    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "SAVEPOINT kp"));
+}
+
+static int sq_release(struct kp_store *s)
+{
+    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "RELEASE kp"));
+}
+
+static int sq_undo(struct kp_store *s)
+{
+    struct sq *q = SQ(s);
+    int rc = kp_sq_exec_stmt(q, kp_sq_stmt(q, "ROLLBACK TO kp"));
+    return rc ? rc : kp_sq_exec_stmt(q, kp_sq_stmt(q, "RELEASE kp"));
+}
+
+/* Runs st and reports the new row id. */
+static int insert(struct sq *q, sqlite3_stmt *st, int64_t *id)
+{
+    int rc = kp_sq_exec_stmt(q, st);
+    if (!rc && id)
+        *id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+/* Runs an UPDATE/DELETE; KP_ENOTFOUND when it touched nothing. */
+static int change(struct sq *q, sqlite3_stmt *st)
+{
+    int rc = kp_sq_exec_stmt(q, st);
+    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
+}
+
+/* ---- agents and teams ---- */
+
+static int agent_create(struct kp_store *s, const struct kp_agent_new *in, int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO agents(email, name, role, password_hash, "
+                                     "created_at) VALUES (?, ?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, in->email);
+    kp_sq_bind_text(st, 2, in->name);
+    kp_sq_bind_text(st, 3, in->role);
+    kp_sq_bind_text(st, 4, in->password_hash);
+    sqlite3_bind_int64(st, 5, kp_clock_now_ms());
+    return insert(q, st, id);
+}
+
+static int agent_update(struct kp_store *s, int64_t id, const struct kp_agent_change *ch)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE agents SET name = coalesce(?2, name), "
+                                     "role = coalesce(?3, role), "
+                                     "password_hash = coalesce(?4, password_hash), "
+                                     "active = CASE WHEN ?5 < 0 THEN active ELSE ?5 END "
+                                     "WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    kp_sq_bind_text(st, 2, ch->name);
+    kp_sq_bind_text(st, 3, ch->role);
+    kp_sq_bind_text(st, 4, ch->password_hash);
+    sqlite3_bind_int(st, 5, ch->active);
+    int rc = change(q, st);
+    if (!rc && ch->active == 0) {
+        /* a deactivated agent loses every session and token at once */
+        st = kp_sq_stmt(q, "DELETE FROM sessions WHERE agent_id = ?");
+        sqlite3_bind_int64(st, 1, id);
+        rc = kp_sq_exec_stmt(q, st);
+    }
+    return rc;
+}
+
+#define AGENT_COLUMNS                                                                              \
+    "SELECT a.id, a.email, a.name, a.role, a.active = 1 AS active_flag, a.created_at, "            \
+    "(SELECT json_group_array(team_id) FROM team_members WHERE agent_id = a.id) AS teams_json "    \
+    "FROM agents a "
+
+static void fix_active(json_t *agent)
+{
+    json_object_set_new(agent, "active",
+                        json_boolean(json_integer_value(json_object_get(agent, "active_flag"))));
+    json_object_del(agent, "active_flag");
+}
+
+static int agent_get(struct kp_store *s, int64_t id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, AGENT_COLUMNS "WHERE a.id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = row1(q, st, out);
+    if (!rc)
+        fix_active(*out);
+    return rc;
+}
+
+static int agent_list(struct kp_store *s, json_t **out)
+{
+    struct sq *q = SQ(s);
+    int rc = kp_sq_rows(q, kp_sq_stmt(q, AGENT_COLUMNS "ORDER BY a.name, a.id"), out);
+    size_t i;
+    json_t *a;
+    if (!rc)
+        json_array_foreach(*out, i, a) fix_active(a);
+    return rc;
+}
+
+static int agent_credentials(struct kp_store *s, const char *email, int64_t *id, char *hash,
+                             size_t cap)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT id, password_hash FROM agents "
+                      "WHERE email = ? AND active = 1 AND password_hash IS NOT NULL");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, email);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(hash, cap, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+static int agent_principal(struct kp_store *s, int64_t id, struct kp_principal *out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT role = 'admin', active, name FROM agents WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->agent_id = id;
+        out->admin = sqlite3_column_int(st, 0) != 0;
+        out->active = sqlite3_column_int(st, 1) != 0;
+        snprintf(out->name, sizeof(out->name), "%s", (const char *)sqlite3_column_text(st, 2));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+static int team_create(struct kp_store *s, const char *name, int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO teams(name, created_at) VALUES (?, ?)");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, kp_clock_now_ms());
+    return insert(q, st, id);
+}
+
+static int team_rename(struct kp_store *s, int64_t id, const char *name)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE teams SET name = ? WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, id);
+    return change(q, st);
+}
+
+#define TEAM_COLUMNS                                                                               \
+    "SELECT t.id, t.name, t.created_at, (SELECT json_group_array(agent_id) FROM team_members "     \
+    "WHERE team_id = t.id) AS members_json FROM teams t "
+
+static int team_get(struct kp_store *s, int64_t id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, TEAM_COLUMNS "WHERE t.id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return row1(q, st, out);
+}
+
+static int team_list(struct kp_store *s, json_t **out)
+{
+    return kp_sq_rows(SQ(s), kp_sq_stmt(SQ(s), TEAM_COLUMNS "ORDER BY t.name"), out);
+}
+
+static int team_member(struct kp_store *s, int64_t team_id, int64_t agent_id, bool add)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, add ? "INSERT OR IGNORE INTO team_members(team_id, agent_id) VALUES (?, ?)"
+                          : "DELETE FROM team_members WHERE team_id = ? AND agent_id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, team_id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    int rc = kp_sq_exec_stmt(q, st);
+    /* a foreign key failure means the team or agent does not exist */
+    return rc == KP_EEXIST ? KP_ENOTFOUND : rc;
+}
+
+static int agent_teams(struct kp_store *s, int64_t agent_id, int64_t *teams, size_t *n)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT team_id FROM team_members WHERE agent_id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, agent_id);
+    size_t cap = *n, k = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (k < cap)
+            teams[k++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    *n = k;
+    return rc == SQLITE_DONE ? 0 : kp_sq_err(q, rc);
+}
+
+/* ---- sessions and tokens ---- */
+
+static int session_create(struct kp_store *s, const uint8_t hash[32], int64_t agent_id,
+                          const char *csrf, int64_t expires_ms)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO sessions(token_hash, agent_id, csrf, "
+                                     "created_at, expires_at) VALUES (?, ?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, agent_id);
+    kp_sq_bind_text(st, 3, csrf);
+    sqlite3_bind_int64(st, 4, kp_clock_now_ms());
+    sqlite3_bind_int64(st, 5, expires_ms);
+    int rc = kp_sq_exec_stmt(q, st);
+    if (!rc) {
+        st = kp_sq_stmt(q, "DELETE FROM sessions WHERE expires_at < ?");
+        sqlite3_bind_int64(st, 1, kp_clock_now_ms());
+        rc = kp_sq_exec_stmt(q, st);
+    }
+    return rc;
+}
+
+static int session_lookup(struct kp_store *s, const uint8_t hash[32], int64_t now_ms,
+                          int64_t *agent_id, char csrf[64])
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT s.agent_id, s.csrf FROM sessions s "
+                      "JOIN agents a ON a.id = s.agent_id "
+                      "WHERE s.token_hash = ? AND s.expires_at > ? AND a.active = 1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *agent_id = sqlite3_column_int64(st, 0);
+        snprintf(csrf, 64, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+static int session_delete(struct kp_store *s, const uint8_t hash[32])
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM sessions WHERE token_hash = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    return kp_sq_exec_stmt(q, st);
+}
+
+static int token_create(struct kp_store *s, int64_t agent_id, const char *name,
+                        const uint8_t hash[32], int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO api_tokens(agent_id, name, token_hash, "
+                                     "created_at) VALUES (?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, agent_id);
+    kp_sq_bind_text(st, 2, name);
+    sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, kp_clock_now_ms());
+    return insert(q, st, id);
+}
+
+static int token_lookup(struct kp_store *s, const uint8_t hash[32], int64_t *agent_id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT t.agent_id FROM api_tokens t JOIN agents a "
+                      "ON a.id = t.agent_id WHERE t.token_hash = ? AND a.active = 1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *agent_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+static int token_list(struct kp_store *s, int64_t agent_id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, name, created_at FROM api_tokens "
+                                     "WHERE agent_id = ? ORDER BY id");
+    if (st)
+        sqlite3_bind_int64(st, 1, agent_id);
+    return kp_sq_rows(q, st, out);
+}
+
+static int token_delete(struct kp_store *s, int64_t agent_id, int64_t id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM api_tokens WHERE id = ? AND agent_id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, agent_id);
+    return change(q, st);
+}
+
+/* ---- inboxes ---- */
+
+static int inbox_create(struct kp_store *s, const char *name, const char *channel, int64_t team_id,
+                        int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO inboxes(name, channel, team_id, created_at) "
+                                     "VALUES (?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, name);
+    kp_sq_bind_text(st, 2, channel);
+    if (team_id)
+        sqlite3_bind_int64(st, 3, team_id);
+    sqlite3_bind_int64(st, 4, kp_clock_now_ms());
+    int rc = insert(q, st, id);
+    return rc == KP_EEXIST ? KP_ENOTFOUND : rc; /* foreign key: no such team */
+}
+
+#define INBOX_COLUMNS "SELECT id, name, channel, team_id, created_at FROM inboxes "
+
+static int inbox_get(struct kp_store *s, int64_t id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, INBOX_COLUMNS "WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return row1(q, st, out);
+}
+
+static int inbox_list(struct kp_store *s, json_t **out)
+{
+    return kp_sq_rows(SQ(s), kp_sq_stmt(SQ(s), INBOX_COLUMNS "ORDER BY id"), out);
+}
+
+/* ---- audit, events, jobs ---- */
+
+static char *dump(json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT) : kp_xstrdup("{}");
+}
+
+static int audit_add(struct kp_store *s, int64_t agent_id, const char *action,
+                     const char *object_type, int64_t object_id, json_t *detail)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO audit_log(ts, agent_id, action, object_type, "
+                                     "object_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    char *d = dump(detail);
+    sqlite3_bind_int64(st, 1, kp_clock_now_ms());
+    if (agent_id)
+        sqlite3_bind_int64(st, 2, agent_id);
+    kp_sq_bind_text(st, 3, action);
+    kp_sq_bind_text(st, 4, object_type);
+    sqlite3_bind_int64(st, 5, object_id);
+    kp_sq_bind_text(st, 6, d);
+    int rc = kp_sq_exec_stmt(q, st);
+    free(d);
+    return rc;
+}
+
+static int audit_list(struct kp_store *s, int64_t before_id, int limit, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, ts, agent_id, action, object_type, object_id, "
+                                     "detail AS detail_json FROM audit_log "
+                                     "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2");
+    if (st) {
+        sqlite3_bind_int64(st, 1, before_id);
+        sqlite3_bind_int(st, 2, limit);
+    }
+    return kp_sq_rows(q, st, out);
+}
+
+static int event_add(struct kp_store *s, struct kp_event *ev)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO events(ts, type, conversation_id, team_id, "
+                                     "assignee_id, payload) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    char *d = dump(ev->payload);
+    sqlite3_bind_int64(st, 1, kp_clock_now_ms());
+    kp_sq_bind_text(st, 2, ev->type);
+    if (ev->conversation_id)
+        sqlite3_bind_int64(st, 3, ev->conversation_id);
+    if (ev->team_id)
+        sqlite3_bind_int64(st, 4, ev->team_id);
+    if (ev->assignee_id)
+        sqlite3_bind_int64(st, 5, ev->assignee_id);
+    kp_sq_bind_text(st, 6, d);
+    int rc = insert(q, st, &ev->id);
+    free(d);
+    return rc;
+}
+
+static int event_since(struct kp_store *s, int64_t since_id, int limit, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, ts, type, conversation_id, team_id, "
+                                     "assignee_id, payload AS payload_json FROM events "
+                                     "WHERE id > ? ORDER BY id LIMIT ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, since_id);
+        sqlite3_bind_int(st, 2, limit);
+    }
+    return kp_sq_rows(q, st, out);
+}
+
+static int event_last(struct kp_store *s, int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT coalesce(max(id), 0) FROM events");
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : kp_sq_err(q, rc);
+}
+
+int kp_sq_job_enqueue(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO jobs(kind, payload, run_at) VALUES (?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    char *d = dump(payload);
+    kp_sq_bind_text(st, 1, kind);
+    kp_sq_bind_text(st, 2, d);
+    sqlite3_bind_int64(st, 3, run_at_ms);
+    int rc = kp_sq_exec_stmt(q, st);
+    free(d);
+    return rc;
+}
+
+static int job_claim(struct kp_store *s, int64_t now_ms, struct kp_job *out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, kind, payload, attempts FROM jobs "
+                                     "WHERE run_at <= ? ORDER BY run_at, id LIMIT 1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        snprintf(out->kind, sizeof(out->kind), "%s", (const char *)sqlite3_column_text(st, 1));
+        out->payload = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        if (!out->payload)
+            out->payload = json_object();
+        out->attempts = sqlite3_column_int(st, 3) + 1;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    /* lease: another claim in this or a later transaction skips it for a minute */
+    st = kp_sq_stmt(q, "UPDATE jobs SET attempts = attempts + 1, run_at = ? WHERE id = ?");
+    sqlite3_bind_int64(st, 1, now_ms + 60000);
+    sqlite3_bind_int64(st, 2, out->id);
+    return kp_sq_exec_stmt(q, st);
+}
+
+static int job_finish(struct kp_store *s, int64_t id, const char *error, int64_t retry_at_ms)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st;
+    if (!error) {
+        st = kp_sq_stmt(q, "DELETE FROM jobs WHERE id = ?");
+        if (!st)
+            return KP_EIO;
+        sqlite3_bind_int64(st, 1, id);
+        return kp_sq_exec_stmt(q, st);
+    }
+    st = kp_sq_stmt(q, "UPDATE jobs SET last_error = ?, run_at = ? WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, error);
+    sqlite3_bind_int64(st, 2, retry_at_ms);
+    sqlite3_bind_int64(st, 3, id);
+    return kp_sq_exec_stmt(q, st);
+}
+
+static int stats(struct kp_store *s, json_t **out)
+{
+    struct sq *q = SQ(s);
+    return row1(q,
+                kp_sq_stmt(q, "SELECT (SELECT count(*) FROM agents) AS agents, "
+                              "(SELECT count(*) FROM teams) AS teams, "
+                              "(SELECT count(*) FROM contacts) AS contacts, "
+                              "(SELECT count(*) FROM conversations) AS conversations, "
+                              "(SELECT count(*) FROM messages) AS messages, "
+                              "(SELECT count(*) FROM jobs) AS jobs_pending"),
+                out);
+}
+
+const struct kp_store_ops kp_store_sqlite_ops = {
+    .name = "sqlite",
+    .scheme = "sqlite:",
+    .open = sq_open,
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .release = sq_release,
+    .undo = sq_undo,
+    .agent_create = agent_create,
+    .agent_update = agent_update,
+    .agent_get = agent_get,
+    .agent_list = agent_list,
+    .agent_credentials = agent_credentials,
+    .agent_principal = agent_principal,
+    .team_create = team_create,
+    .team_rename = team_rename,
+    .team_get = team_get,
+    .team_list = team_list,
+    .team_member = team_member,
+    .agent_teams = agent_teams,
+    .session_create = session_create,
+    .session_lookup = session_lookup,
+    .session_delete = session_delete,
+    .token_create = token_create,
+    .token_lookup = token_lookup,
+    .token_list = token_list,
+    .token_delete = token_delete,
+    .inbox_create = inbox_create,
+    .inbox_get = inbox_get,
+    .inbox_list = inbox_list,
+    .contact_create = kp_sq_contact_create,
+    .contact_get = kp_sq_contact_get,
+    .contact_list = kp_sq_contact_list,
+    .contact_update = kp_sq_contact_update,
+    .identity_add = kp_sq_identity_add,
+    .identity_delete = kp_sq_identity_delete,
+    .conversation_list = kp_sq_conversation_list,
+    .conversation_get = kp_sq_conversation_get,
+    .conversation_update = kp_sq_conversation_update,
+    .conversation_tag = kp_sq_conversation_tag,
+    .message_list = kp_sq_message_list,
+    .message_get = kp_sq_message_get,
+    .message_add = kp_sq_message_add,
+    .message_analysis = kp_sq_message_analysis,
+    .attachment_get = kp_sq_attachment_get,
+    .ingest = kp_sq_ingest,
+    .search = kp_sq_search,
+    .audit_add = audit_add,
+    .audit_list = audit_list,
+    .event_add = event_add,
+    .event_since = event_since,
+    .event_last = event_last,
+    .job_enqueue = kp_sq_job_enqueue,
+    .job_claim = job_claim,
+    .job_finish = job_finish,
+    .stats = stats,
+};

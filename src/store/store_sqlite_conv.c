@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_conv.c - SQLite backend, part two: contacts and identities, conversations,
+ * messages, the inbound path (ingest) and full-text search. See store.h for the contracts.
+ */
+#include "store_sqlite_int.h"
+#include "../base/buf.h"
+#include "../base/clock.h"
+
+/* ---- contacts ---- */
+
+#define CONTACT_COLUMNS                                                                            \
+    "SELECT k.id, k.name, k.attributes AS attributes_json, k.created_at, k.updated_at, "           \
+    "(SELECT json_group_array(json_object('id', i.id, 'kind', i.kind, 'value', i.value)) "         \
+    "FROM identities i WHERE i.contact_id = k.id) AS identities_json FROM contacts k "
+
+static int step_one(struct sq *q, sqlite3_stmt *st, json_t **out)
+{
+    *out = NULL;
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = kp_sq_row(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+/* Runs st, which yields one integer: *v, or KP_ENOTFOUND. */
+static int step_int(struct sq *q, sqlite3_stmt *st, int64_t *v)
+{
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+int kp_sq_contact_create(struct kp_store *s, const struct kp_contact_new *in, int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO contacts(name, attributes, created_at, "
+                                     "updated_at) VALUES (?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    char *attrs = in->attributes ? json_dumps(in->attributes, JSON_COMPACT) : NULL;
+    int64_t now = kp_clock_now_ms();
+    kp_sq_bind_text(st, 1, in->name);
+    kp_sq_bind_text(st, 2, attrs ? attrs : "{}");
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now);
+    int rc = kp_sq_exec_stmt(q, st);
+    free(attrs);
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+int kp_sq_contact_get(struct kp_store *s, int64_t id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, CONTACT_COLUMNS "WHERE k.id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return step_one(q, st, out);
+}
+
+static int parse_cursor(const char *cursor, int64_t *a, int64_t *b)
+{
+    char *end;
+    *a = strtoll(cursor, &end, 10);
+    if (end == cursor || *end != '.')
+        return KP_EINVAL;
+    const char *p = end + 1;
+    *b = strtoll(p, &end, 10);
+    return end == p || *end ? KP_EINVAL : 0;
+}
+
+/* Moves the extra row (limit + 1) into a next_cursor built from its key columns. */
+static json_t *page(json_t *items, int limit, const char *k1, const char *k2)
+{
+    json_t *res = json_object();
+    json_t *next = json_null();
+    if (json_array_size(items) > (size_t)limit) {
+        json_array_remove(items, (size_t)limit);
+        json_t *last = json_array_get(items, (size_t)limit - 1);
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%lld.%lld",
+                 (long long)json_integer_value(json_object_get(last, k1)),
+                 (long long)json_integer_value(json_object_get(last, k2)));
+        json_decref(next);
+        next = json_string(buf);
+    }
+    json_object_set_new(res, "items", items);
+    json_object_set_new(res, "next_cursor", next);
+    return res;
+}
+
+int kp_sq_contact_list(struct kp_store *s, const char *text, const char *cursor, int limit,
+                       json_t **out)
+{
+    struct sq *q = SQ(s);
+    int64_t a = 0, b = INT64_MAX;
+    if (cursor && parse_cursor(cursor, &a, &b))
+        return KP_EINVAL;
+    sqlite3_stmt *st = kp_sq_stmt(
+        q, CONTACT_COLUMNS ", (SELECT ?3 AS q) p WHERE k.id < ?1 AND (p.q IS NULL OR "
+                           "instr(lower(k.name), lower(p.q)) > 0 OR EXISTS (SELECT 1 FROM "
+                           "identities i WHERE i.contact_id = k.id AND "
+                           "instr(lower(i.value), lower(p.q)) > 0)) ORDER BY k.id DESC LIMIT ?2");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, b);
+    sqlite3_bind_int(st, 2, limit + 1);
+    kp_sq_bind_text(st, 3, text);
+    json_t *items;
+    int rc = kp_sq_rows(q, st, &items);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *c;
+    json_array_foreach(items, i, c) json_object_set_new(c, "cursor_key", json_integer(0));
+    *out = page(items, limit, "cursor_key", "id");
+    json_array_foreach(json_object_get(*out, "items"), i, c) json_object_del(c, "cursor_key");
+    return 0;
+}
+
+int kp_sq_contact_update(struct kp_store *s, int64_t id, const char *name, json_t *attributes)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE contacts SET name = coalesce(?2, name), "
+                                     "attributes = CASE WHEN ?3 IS NULL THEN attributes "
+                                     "ELSE json_patch(attributes, ?3) END, updated_at = ?4 "
+                                     "WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
+    sqlite3_bind_int64(st, 1, id);
+    kp_sq_bind_text(st, 2, name);
+    kp_sq_bind_text(st, 3, attrs);
+    sqlite3_bind_int64(st, 4, kp_clock_now_ms());
+    int rc = kp_sq_exec_stmt(q, st);
+    free(attrs);
+    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
+}
+
+int kp_sq_identity_add(struct kp_store *s, int64_t contact_id, const char *kind, const char *value,
+                       int64_t *id)
+{
+    struct sq *q = SQ(s);
+    int64_t exists;
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id FROM contacts WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, contact_id);
+    int rc = step_int(q, st, &exists);
+    if (rc)
+        return rc;
+    st = kp_sq_stmt(q, "INSERT INTO identities(contact_id, kind, value, created_at) "
+                       "VALUES (?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, contact_id);
+    kp_sq_bind_text(st, 2, kind);
+    kp_sq_bind_text(st, 3, value);
+    sqlite3_bind_int64(st, 4, kp_clock_now_ms());
+    rc = kp_sq_exec_stmt(q, st);
+    if (!rc && id)
+        *id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+int kp_sq_identity_delete(struct kp_store *s, int64_t contact_id, int64_t identity_id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM identities WHERE id = ? AND contact_id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, identity_id);
+    sqlite3_bind_int64(st, 2, contact_id);
+    int rc = kp_sq_exec_stmt(q, st);
+    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
+}
+
+/* ---- conversations ---- */
+
+#define CONV_COLUMNS                                                                               \
+    "SELECT c.id, c.inbox_id, c.channel, c.state, c.priority, c.team_id, c.assignee_id, "          \
+    "c.subject, c.preview, c.message_count, c.waiting_since, c.created_at, c.updated_at, "         \
+    "c.last_message_at, c.last_message_at AS cursor_key, "                                         \
+    "json_object('id', k.id, 'name', k.name) AS contact_json, "                                    \
+    "(SELECT json_group_array(tag) FROM conversation_tags WHERE conversation_id = c.id) "          \
+    "AS tags_json FROM conversations c JOIN contacts k ON k.id = c.contact_id "
+
+static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i)
+        sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, json_t **out)
+{
+    struct sq *q = SQ(s);
+    int64_t ct = INT64_MAX, cid = INT64_MAX;
+    if (f->cursor && parse_cursor(f->cursor, &ct, &cid))
+        return KP_EINVAL;
+    char *fts = f->text ? kp_sq_fts_query(f->text) : NULL;
+    struct kp_buf sql;
+    kp_buf_init(&sql, 4096);
+    kp_buf_puts(&sql, CONV_COLUMNS "WHERE " KP_SQ_VISIBLE
+                                   " AND (c.last_message_at < :ct OR (c.last_message_at = :ct "
+                                   "AND c.id < :cid))");
+    if (f->state)
+        kp_buf_puts(&sql, " AND c.state = :state");
+    if (f->team_id)
+        kp_buf_puts(&sql, " AND c.team_id = :team");
+    if (f->assignee_id > 0)
+        kp_buf_puts(&sql, " AND c.assignee_id = :assignee");
+    else if (f->assignee_id < 0)
+        kp_buf_puts(&sql, " AND c.assignee_id IS NULL");
+    if (f->inbox_id)
+        kp_buf_puts(&sql, " AND c.inbox_id = :inbox");
+    if (f->contact_id)
+        kp_buf_puts(&sql, " AND c.contact_id = :contact");
+    if (f->channel)
+        kp_buf_puts(&sql, " AND c.channel = :channel");
+    if (f->tag)
+        kp_buf_puts(&sql, " AND EXISTS (SELECT 1 FROM conversation_tags t WHERE "
+                          "t.conversation_id = c.id AND t.tag = :tag)");
+    if (f->text)
+        kp_buf_puts(&sql, fts ? " AND c.id IN (SELECT m.conversation_id FROM messages_fts "
+                                "JOIN messages m ON m.id = messages_fts.rowid "
+                                "WHERE messages_fts MATCH :fts)"
+                              : " AND 0");
+    kp_buf_puts(&sql, " ORDER BY c.last_message_at DESC, c.id DESC LIMIT :limit");
+    sqlite3_stmt *st = kp_sq_stmt(q, sql.data);
+    kp_buf_release(&sql);
+    if (!st) {
+        free(fts);
+        return KP_EIO;
+    }
+    sqlite3_bind_int64(st, 1, f->viewer.agent_id);
+    sqlite3_bind_int(st, 2, f->viewer.admin);
+    bind_named_int(st, ":ct", ct);
+    bind_named_int(st, ":cid", cid);
+    bind_named_text(st, ":state", f->state);
+    bind_named_int(st, ":team", f->team_id);
+    bind_named_int(st, ":assignee", f->assignee_id);
+    bind_named_int(st, ":inbox", f->inbox_id);
+    bind_named_int(st, ":contact", f->contact_id);
+    bind_named_text(st, ":channel", f->channel);
+    bind_named_text(st, ":tag", f->tag);
+    bind_named_text(st, ":fts", fts);
+    bind_named_int(st, ":limit", f->limit + 1);
+    free(fts);
+    json_t *items;
+    int rc = kp_sq_rows(q, st, &items);
+    if (rc)
+        return rc;
+    /* cursor_key is the raw millisecond time: kp_sq_row leaves it an integer (no "_at" suffix),
+     * while the shown last_message_at is ISO 8601 */
+    size_t i;
+    json_t *c;
+    *out = page(items, f->limit, "cursor_key", "id");
+    json_array_foreach(json_object_get(*out, "items"), i, c) json_object_del(c, "cursor_key");
+    return 0;
+}
+
+int kp_sq_conversation_get(struct kp_store *s, const struct kp_viewer *v, int64_t id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, CONV_COLUMNS "WHERE c.id = ?3 AND " KP_SQ_VISIBLE);
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, v->agent_id);
+    sqlite3_bind_int(st, 2, v->admin);
+    sqlite3_bind_int64(st, 3, id);
+    int rc = step_one(q, st, out);
+    if (!rc)
+        json_object_del(*out, "cursor_key");
+    return rc;
+}
+
+int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_conv_change *ch)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(
+        q, "UPDATE conversations SET state = coalesce(?2, state), "
+           "priority = coalesce(?3, priority), "
+           "team_id = CASE WHEN ?4 = 0 THEN team_id ELSE ?4 END, "
+           "assignee_id = CASE WHEN ?5 = 0 THEN assignee_id WHEN ?5 < 0 THEN NULL ELSE ?5 END, "
+           "waiting_since = CASE WHEN ?2 = 'resolved' THEN NULL ELSE waiting_since END, "
+           "updated_at = ?6 WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    kp_sq_bind_text(st, 2, ch->state);
+    kp_sq_bind_text(st, 3, ch->priority);
+    sqlite3_bind_int64(st, 4, ch->team_id);
+    sqlite3_bind_int64(st, 5, ch->assignee_id);
+    sqlite3_bind_int64(st, 6, kp_clock_now_ms());
+    int rc = kp_sq_exec_stmt(q, st);
+    if (rc == KP_EEXIST)
+        return KP_ENOTFOUND; /* foreign key: no such team or agent */
+    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
+}
+
+int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool add)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(
+        q, add ? "INSERT OR IGNORE INTO conversation_tags(conversation_id, tag) VALUES (?, ?)"
+               : "DELETE FROM conversation_tags WHERE conversation_id = ? AND tag = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    kp_sq_bind_text(st, 2, tag);
+    int rc = kp_sq_exec_stmt(q, st);
+    if (rc == KP_EEXIST)
+        return KP_ENOTFOUND;
+    if (rc)
+        return rc;
+    st = kp_sq_stmt(q, "UPDATE conversations SET updated_at = ? WHERE id = ?");
+    sqlite3_bind_int64(st, 1, kp_clock_now_ms());
+    sqlite3_bind_int64(st, 2, id);
+    rc = kp_sq_exec_stmt(q, st);
+    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
+}
+
+/* ---- messages ---- */
+
+#define MESSAGE_COLUMNS                                                                            \
+    "SELECT m.id, m.conversation_id, m.direction, m.channel, m.author_agent_id, "                  \
+    "m.author_contact_id, m.text, m.html, m.external_id, m.lang, m.created_at, "                   \
+    "(SELECT json_group_array(json_object('id', a.id, 'filename', a.filename, "                    \
+    "'content_type', a.content_type, 'size', a.size)) FROM attachments a "                         \
+    "WHERE a.message_id = m.id) AS attachments_json FROM messages m "
+
+int kp_sq_message_list(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
+                       json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, MESSAGE_COLUMNS "WHERE m.conversation_id = ? AND m.id > ? "
+                                                     "ORDER BY m.id LIMIT ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, conversation_id);
+        sqlite3_bind_int64(st, 2, after);
+        sqlite3_bind_int(st, 3, limit);
+    }
+    return kp_sq_rows(q, st, out);
+}
+
+int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, MESSAGE_COLUMNS "WHERE m.id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return step_one(q, st, out);
+}
+
+static void preview(char *out, size_t cap, const char *text)
+{
+    /* cut at a UTF-8 boundary, whitespace folded to single spaces */
+    size_t o = 0;
+    bool space = false;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 4 < cap; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
+            space = o > 0;
+            continue;
+        }
+        if (space) {
+            out[o++] = ' ';
+            space = false;
+        }
+        out[o++] = (char)*p;
+    }
+    while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+        o--;
+    if (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
+        o--;
+    out[o] = '\0';
+}
+
+static int insert_message(struct sq *q, int64_t conv, const char *direction, const char *channel,
+                          int64_t agent, int64_t contact, const char *text, const char *html,
+                          const char *external_id, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO messages(conversation_id, direction, channel, "
+                                     "author_agent_id, author_contact_id, text, html, "
+                                     "external_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, conv);
+    kp_sq_bind_text(st, 2, direction);
+    kp_sq_bind_text(st, 3, channel);
+    if (agent)
+        sqlite3_bind_int64(st, 4, agent);
+    if (contact)
+        sqlite3_bind_int64(st, 5, contact);
+    kp_sq_bind_text(st, 6, text);
+    kp_sq_bind_text(st, 7, html);
+    kp_sq_bind_text(st, 8, external_id);
+    sqlite3_bind_int64(st, 9, now);
+    int rc = kp_sq_exec_stmt(q, st);
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_t *id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT channel FROM conversations WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, m->conversation_id);
+    char channel[32];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(channel, sizeof(channel), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    int64_t now = kp_clock_now_ms();
+    rc = insert_message(q, m->conversation_id, m->direction, m->channel ? m->channel : channel,
+                        m->author_agent_id, 0, m->text, m->html, NULL, now, id);
+    if (rc)
+        return rc;
+    bool note = strcmp(m->direction, "note") == 0;
+    char pv[160];
+    preview(pv, sizeof(pv), m->text);
+    st = kp_sq_stmt(q, note ? "UPDATE conversations SET message_count = message_count + 1, "
+                              "updated_at = ?2 WHERE id = ?1"
+                            : "UPDATE conversations SET message_count = message_count + 1, "
+                              "updated_at = ?2, last_message_at = ?2, waiting_since = NULL, "
+                              "preview = ?3 WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, m->conversation_id);
+    sqlite3_bind_int64(st, 2, now);
+    if (!note)
+        sqlite3_bind_text(st, 3, pv, -1, SQLITE_TRANSIENT);
+    return kp_sq_exec_stmt(q, st);
+}
+
+int kp_sq_message_analysis(struct kp_store *s, int64_t id, const char *lang)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE messages SET lang = ? WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, lang);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = kp_sq_exec_stmt(q, st);
+    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
+}
+
+int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT a.id, a.message_id, m.conversation_id, a.filename, "
+                                     "a.content_type, a.size, a.data FROM attachments a "
+                                     "JOIN messages m ON m.id = a.message_id WHERE a.id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *meta = json_pack("{sIsIsIsssssI}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                          "message_id", (json_int_t)sqlite3_column_int64(st, 1), "conversation_id",
+                          (json_int_t)sqlite3_column_int64(st, 2), "filename",
+                          (const char *)sqlite3_column_text(st, 3), "content_type",
+                          (const char *)sqlite3_column_text(st, 4), "size",
+                          (json_int_t)sqlite3_column_int64(st, 5));
+        *size = (size_t)sqlite3_column_bytes(st, 6);
+        *data = kp_xmalloc(*size);
+        memcpy(*data, sqlite3_column_blob(st, 6), *size);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+/* ---- ingest ---- */
+
+static int dedupe_find(struct sq *q, int64_t inbox, char prefix, const char *key,
+                       struct kp_ingest_result *r)
+{
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT d.message_id, d.conversation_id, d.contact_id, "
+                                     "c.team_id, c.assignee_id FROM dedupe d JOIN conversations "
+                                     "c ON c.id = d.conversation_id "
+                                     "WHERE d.inbox_id = ? AND d.key = ? || ?");
+    if (!st)
+        return KP_EIO;
+    char p[3] = {prefix, ':', 0};
+    sqlite3_bind_int64(st, 1, inbox);
+    sqlite3_bind_text(st, 2, p, -1, SQLITE_STATIC);
+    kp_sq_bind_text(st, 3, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->message_id = sqlite3_column_int64(st, 0);
+        r->conversation_id = sqlite3_column_int64(st, 1);
+        r->contact_id = sqlite3_column_int64(st, 2);
+        r->team_id = sqlite3_column_int64(st, 3);
+        r->assignee_id = sqlite3_column_int64(st, 4);
+        r->duplicate = true;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
+
+static int dedupe_put(struct sq *q, int64_t inbox, char prefix, const char *key,
+                      const struct kp_ingest_result *r)
+{
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO dedupe(inbox_id, key, message_id, "
+                                     "conversation_id, contact_id) VALUES (?, ? || ?, ?, ?, ?)");
+    if (!st)
+        return KP_EIO;
+    char p[3] = {prefix, ':', 0};
+    sqlite3_bind_int64(st, 1, inbox);
+    sqlite3_bind_text(st, 2, p, -1, SQLITE_STATIC);
+    kp_sq_bind_text(st, 3, key);
+    sqlite3_bind_int64(st, 4, r->message_id);
+    sqlite3_bind_int64(st, 5, r->conversation_id);
+    sqlite3_bind_int64(st, 6, r->contact_id);
+    return kp_sq_exec_stmt(q, st);
+}
+
+static int link_contact(struct sq *q, const struct kp_inbound *in, struct kp_ingest_result *r)
+{
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT contact_id FROM identities WHERE kind = ? AND value = ?");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, in->identity_kind);
+    kp_sq_bind_text(st, 2, in->identity_value);
+    int rc = step_int(q, st, &r->contact_id);
+    if (rc != KP_ENOTFOUND) {
+        if (!rc && in->sender_name) {
+            st = kp_sq_stmt(q, "UPDATE contacts SET name = ? WHERE id = ? AND name IS NULL");
+            kp_sq_bind_text(st, 1, in->sender_name);
+            sqlite3_bind_int64(st, 2, r->contact_id);
+            rc = kp_sq_exec_stmt(q, st);
+        }
+        return rc;
+    }
+    struct kp_contact_new c = {.name = in->sender_name};
+    rc = kp_sq_contact_create(&q->base, &c, &r->contact_id);
+    if (!rc)
+        rc = kp_sq_identity_add(&q->base, r->contact_id, in->identity_kind, in->identity_value,
+                                NULL);
+    r->new_contact = true;
+    return rc;
+}
+
+static int open_conversation(struct sq *q, const struct kp_inbound *in, int64_t now,
+                             struct kp_ingest_result *r)
+{
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT id, team_id, assignee_id FROM conversations "
+                      "WHERE contact_id = ? AND inbox_id = ? AND state <> 'resolved' "
+                      "ORDER BY id DESC LIMIT 1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, r->contact_id);
+    sqlite3_bind_int64(st, 2, in->inbox_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->conversation_id = sqlite3_column_int64(st, 0);
+        r->team_id = sqlite3_column_int64(st, 1);
+        r->assignee_id = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return kp_sq_err(q, rc);
+    st = kp_sq_stmt(q, "INSERT INTO conversations(inbox_id, contact_id, channel, team_id, "
+                       "subject, created_at, updated_at, last_message_at) "
+                       "SELECT id, ?2, ?3, team_id, ?4, ?5, ?5, ?5 FROM inboxes WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, in->inbox_id);
+    sqlite3_bind_int64(st, 2, r->contact_id);
+    kp_sq_bind_text(st, 3, in->channel);
+    kp_sq_bind_text(st, 4, in->subject);
+    sqlite3_bind_int64(st, 5, now);
+    rc = kp_sq_exec_stmt(q, st);
+    if (rc)
+        return rc;
+    if (!sqlite3_changes(q->db))
+        return KP_ENOTFOUND; /* no such inbox */
+    r->conversation_id = sqlite3_last_insert_rowid(q->db);
+    r->new_conversation = true;
+    st = kp_sq_stmt(q, "SELECT team_id FROM conversations WHERE id = ?");
+    sqlite3_bind_int64(st, 1, r->conversation_id);
+    return step_int(q, st, &r->team_id) == KP_EIO ? KP_EIO : 0;
+}
+
+int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r)
+{
+    struct sq *q = SQ(s);
+    memset(r, 0, sizeof(*r));
+    int rc;
+    if (in->idempotency_key &&
+        (rc = dedupe_find(q, in->inbox_id, 'k', in->idempotency_key, r)) != KP_ENOTFOUND)
+        return rc;
+    if (in->external_id &&
+        (rc = dedupe_find(q, in->inbox_id, 'x', in->external_id, r)) != KP_ENOTFOUND)
+        return rc;
+    int64_t now = kp_clock_now_ms();
+    int64_t at = in->sent_at_ms && in->sent_at_ms < now ? in->sent_at_ms : now;
+    if ((rc = link_contact(q, in, r)) || (rc = open_conversation(q, in, now, r)))
+        return rc;
+    rc = insert_message(q, r->conversation_id, "in", in->channel, 0, r->contact_id, in->text,
+                        in->html, in->external_id, at, &r->message_id);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < in->n_attachments; i++) {
+        const struct kp_attachment_new *a = &in->attachments[i];
+        sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO attachments(message_id, filename, "
+                                         "content_type, size, data) VALUES (?, ?, ?, ?, ?)");
+        if (!st)
+            return KP_EIO;
+        sqlite3_bind_int64(st, 1, r->message_id);
+        kp_sq_bind_text(st, 2, a->filename);
+        kp_sq_bind_text(st, 3, a->content_type);
+        sqlite3_bind_int64(st, 4, (int64_t)a->size);
+        sqlite3_bind_blob64(st, 5, a->data, a->size, SQLITE_STATIC);
+        if ((rc = kp_sq_exec_stmt(q, st)))
+            return rc;
+    }
+    char pv[160];
+    preview(pv, sizeof(pv), in->text);
+    sqlite3_stmt *st = kp_sq_stmt(
+        q, "UPDATE conversations SET message_count = message_count + 1, updated_at = ?2, "
+           "last_message_at = ?2, waiting_since = coalesce(waiting_since, ?3), preview = ?4, "
+           "state = CASE WHEN state IN ('pending', 'snoozed') THEN 'open' ELSE state END "
+           "WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, r->conversation_id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_text(st, 4, pv, -1, SQLITE_TRANSIENT);
+    if ((rc = kp_sq_exec_stmt(q, st)))
+        return rc;
+    if (in->idempotency_key && (rc = dedupe_put(q, in->inbox_id, 'k', in->idempotency_key, r)))
+        return rc;
+    if (in->external_id && (rc = dedupe_put(q, in->inbox_id, 'x', in->external_id, r)))
+        return rc;
+    json_t *payload = json_pack("{sI}", "message_id", (json_int_t)r->message_id);
+    rc = kp_sq_job_enqueue(s, "message.analyse", payload, now);
+    json_decref(payload);
+    return rc;
+}
+
+/* ---- search ---- */
+
+/* HTML-escapes s, turning the \x01 / \x02 markers from snippet() into <mark> tags. */
+static json_t *highlight(const char *s)
+{
+    struct kp_buf b;
+    kp_buf_init(&b, 0);
+    for (; *s; s++) {
+        switch (*s) {
+        case '\x01':
+            kp_buf_puts(&b, "<mark>");
+            break;
+        case '\x02':
+            kp_buf_puts(&b, "</mark>");
+            break;
+        case '<':
+            kp_buf_puts(&b, "&lt;");
+            break;
+        case '>':
+            kp_buf_puts(&b, "&gt;");
+            break;
+        case '&':
+            kp_buf_puts(&b, "&amp;");
+            break;
+        case '"':
+            kp_buf_puts(&b, "&quot;");
+            break;
+        default:
+            kp_buf_append(&b, s, 1);
+        }
+    }
+    json_t *v = json_stringn_nocheck(b.data ? b.data : "", b.len);
+    kp_buf_release(&b);
+    return v;
+}
+
+int kp_sq_search(struct kp_store *s, const struct kp_viewer *v, const char *text, int limit,
+                 json_t **out)
+{
+    struct sq *q = SQ(s);
+    char *fts = kp_sq_fts_query(text);
+    if (!fts) {
+        *out = json_array();
+        return 0;
+    }
+    sqlite3_stmt *st = kp_sq_stmt(
+        q, "SELECT m.id AS message_id, m.conversation_id, m.direction, m.channel, m.created_at, "
+           "snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet, "
+           "c.subject, json_object('id', k.id, 'name', k.name) AS contact_json "
+           "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+           "JOIN conversations c ON c.id = m.conversation_id "
+           "JOIN contacts k ON k.id = c.contact_id "
+           "WHERE messages_fts MATCH ?3 AND " KP_SQ_VISIBLE " ORDER BY rank LIMIT ?4");
+    if (!st) {
+        free(fts);
+        return KP_EIO;
+    }
+    sqlite3_bind_int64(st, 1, v->agent_id);
+    sqlite3_bind_int(st, 2, v->admin);
+    sqlite3_bind_text(st, 3, fts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, limit);
+    free(fts);
+    int rc = kp_sq_rows(q, st, out);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *hit;
+    json_array_foreach(*out, i, hit)
+    {
+        json_t *sn = json_object_get(hit, "snippet");
+        json_object_set_new(hit, "snippet", highlight(json_string_value(sn)));
+    }
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite_int.h - what the SQLite backend's files share: the connection, the statement
+ * cache and the row-to-JSON mapping. Only src/store/store_sqlite*.c include this.
+ */
+#ifndef KP_STORE_SQLITE_INT_H
+#define KP_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+enum { STMT_CACHE = 96 };
+
+struct sq {
+    struct kp_store base;
+    sqlite3 *db;
+    int depth; /* savepoint nesting */
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+        uint64_t used;
+    } cache[STMT_CACHE];
+    uint64_t tick;
+};
+
+#define SQ(s) ((struct sq *)(s))
+
+/* A reset, cached statement for sql, or NULL (logged). Do not finalize it. */
+sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql);
+/* Maps sqlite result codes to KP_E*. */
+int kp_sq_err(struct sq *q, int rc);
+/* Runs a statement to completion (no rows expected). */
+int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st);
+/* One row as a JSON object: "*_at"/"ts"/"waiting_since" ints become ISO 8601 strings, "*_json"
+ * text columns become parsed JSON under the name without the suffix. */
+json_t *kp_sq_row(sqlite3_stmt *st);
+/* All rows as a JSON array. */
+int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out);
+/* Binds text, or NULL when s is NULL. */
+void kp_sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Turns free text into a safe FTS5 query of quoted terms; returns NULL when no term is left.
+ * The result is malloc'd. */
+char *kp_sq_fts_query(const char *text);
+
+/* The conversation and contact operations live in store_sqlite_conv.c. */
+int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *q, json_t **out);
+int kp_sq_conversation_get(struct kp_store *s, const struct kp_viewer *v, int64_t id, json_t **out);
+int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_conv_change *ch);
+int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool add);
+int kp_sq_message_list(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
+                       json_t **out);
+int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out);
+int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
+int kp_sq_message_analysis(struct kp_store *s, int64_t id, const char *lang);
+int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size);
+int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r);
+int kp_sq_search(struct kp_store *s, const struct kp_viewer *v, const char *q, int limit,
+                 json_t **out);
+int kp_sq_contact_create(struct kp_store *s, const struct kp_contact_new *in, int64_t *id);
+int kp_sq_contact_get(struct kp_store *s, int64_t id, json_t **out);
+int kp_sq_contact_list(struct kp_store *s, const char *q, const char *cursor, int limit,
+                       json_t **out);
+int kp_sq_contact_update(struct kp_store *s, int64_t id, const char *name, json_t *attributes);
+int kp_sq_identity_add(struct kp_store *s, int64_t contact_id, const char *kind, const char *value,
+                       int64_t *id);
+int kp_sq_identity_delete(struct kp_store *s, int64_t contact_id, int64_t identity_id);
+int kp_sq_job_enqueue(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms);
+
+/* SQL fragment: conversation c visible to viewer bound as ?1 agent id and ?2 admin flag. */
+#define KP_SQ_VISIBLE                                                                              \
+    "(?2 OR c.assignee_id = ?1 OR c.team_id IN "                                                   \
+    "(SELECT team_id FROM team_members WHERE agent_id = ?1))"
+
+#endif

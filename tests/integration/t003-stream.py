@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: MIT
+"""t003 - the real-time stream: hello, message events, visibility per team, replay with
+?since=, Origin check for cookie-authenticated upgrades."""
+import kp
+from kp import check, eq, fail
+
+
+def setup(srv):
+    admin = srv.admin()
+    me = admin.get("/api/v1/agents")["items"][0]
+    red = kp.make_team(admin, "Red")
+    blue = kp.make_team(admin, "Blue")
+    in_red = kp.make_inbox(admin, "Red inbox", red["id"])
+    in_blue = kp.make_inbox(admin, "Blue inbox", blue["id"])
+    return admin, me, red, blue, in_red, in_blue
+
+
+def bearer_ws(srv, token, path="/api/v1/stream"):
+    return kp.WebSocket(srv.port, path, {"Authorization": "Bearer " + token})
+
+
+def hello(ws, agent_id):
+    h = ws.recv_json()
+    eq(h.get("type"), "hello", "first stream frame type")
+    eq(h.get("agent_id"), agent_id, "hello agent_id")
+    check(isinstance(h.get("last_event_id"), int), "hello last_event_id: %r" % h)
+    return h
+
+
+def created(message_id):
+    return lambda e: (e.get("type") == "message.created"
+                      and ((e.get("payload") or {}).get("message") or {}).get("id") == message_id)
+
+
+def check_event(e, after_id):
+    check(isinstance(e.get("id"), int) and e["id"] > after_id,
+          "event id %r not after %r" % (e.get("id"), after_id))
+    check(e.get("type") in ("message.created", "conversation.updated"), "event type %r" % e)
+    check(isinstance((e.get("payload") or {}).get("conversation"), dict),
+          "event lacks payload.conversation: %s" % kp._short(e))
+
+
+def test_hello_and_message_event(srv):
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    ws = bearer_ws(srv, srv.token)
+    try:
+        h = hello(ws, me["id"])
+        r = kp.ingest(admin, in_red["id"], "ann@customer.example", "live message")
+        e, before = ws.recv_until(created(r["message_id"]))
+        for x in before + [e]:
+            check_event(x, h["last_event_id"])
+            eq(x["conversation_id"], r["conversation_id"], "conversation of event %r" % x["id"])
+        eq(e["payload"]["message"]["text"], "live message", "event message text")
+        eq(e["payload"]["conversation"]["id"], r["conversation_id"], "event conversation id")
+        eq(e["payload"]["message"]["direction"], "in", "event message direction")
+        # a state change is published too
+        admin.patch("/api/v1/conversations/%d" % r["conversation_id"], {"state": "pending"})
+        u, _ = ws.recv_until(lambda x: x.get("type") == "conversation.updated"
+                             and x["payload"]["conversation"].get("state") == "pending")
+        eq(u["conversation_id"], r["conversation_id"], "updated event conversation")
+        check(u["id"] > e["id"], "event ids increase")
+        # frames the client sends do not break the stream
+        ws.send_json({"type": "ping"})
+        r2 = kp.ingest(admin, in_red["id"], "ann@customer.example", "second live message")
+        e2, _ = ws.recv_until(created(r2["message_id"]))
+        eq(e2["conversation_id"], r["conversation_id"], "second event conversation")
+    finally:
+        ws.close()
+
+
+def test_other_team_gets_no_events(srv):
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    kp.make_agent(admin, "bob@test.example", "Bob", [blue["id"]])
+    bob = kp.agent_client(srv, "bob@test.example")
+    agents = admin.get("/api/v1/agents")["items"]
+    bob_id = next(a["id"] for a in agents if a["email"] == "bob@test.example")
+    ws_bob = bearer_ws(srv, bob.token)
+    ws_admin = bearer_ws(srv, srv.token)
+    try:
+        hb = hello(ws_bob, bob_id)
+        hello(ws_admin, me["id"])
+        red_msg = kp.ingest(admin, in_red["id"], "rudi@customer.example", "red only")
+        blue_msg = kp.ingest(admin, in_blue["id"], "bea@customer.example", "blue only")
+        # the admin sees both, in commit order
+        e1, _ = ws_admin.recv_until(created(red_msg["message_id"]))
+        e2, _ = ws_admin.recv_until(created(blue_msg["message_id"]))
+        check(e1["id"] < e2["id"], "events out of commit order")
+        # bob's stream goes straight to the blue message: nothing of red in between
+        e, before = ws_bob.recv_until(created(blue_msg["message_id"]))
+        for x in before + [e]:
+            check_event(x, hb["last_event_id"])
+            eq(x["conversation_id"], blue_msg["conversation_id"],
+               "conversation of an event Bob received")
+        eq(e["id"], e2["id"], "same event id for Bob and the admin")
+    finally:
+        ws_bob.close()
+        ws_admin.close()
+
+
+def test_replay_since(srv):
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    observer = bearer_ws(srv, srv.token)  # stays connected and sees everything
+    ws = bearer_ws(srv, srv.token)
+    seen = []
+
+    def observe(message_id):
+        e, before = observer.recv_until(created(message_id))
+        seen.extend(before + [e])
+
+    try:
+        hello(observer, me["id"])
+        hello(ws, me["id"])
+        m1 = kp.ingest(admin, in_red["id"], "s1@customer.example", "before the gap")
+        e1, _ = ws.recv_until(created(m1["message_id"]))
+        observe(m1["message_id"])
+        ws.close()
+        # posted while disconnected: several conversations, a new one and an update
+        m2 = kp.ingest(admin, in_red["id"], "s2@customer.example", "missed one")
+        m3 = kp.ingest(admin, in_blue["id"], "s3@customer.example", "missed two")
+        admin.patch("/api/v1/conversations/%d" % m1["conversation_id"], {"priority": "urgent"})
+        m4 = kp.ingest(admin, in_red["id"], "s1@customer.example", "missed three")
+        observe(m4["message_id"])
+        ws = bearer_ws(srv, srv.token, "/api/v1/stream?since=%d" % e1["id"])
+        hello(ws, me["id"])
+        # a message after reconnecting ends both sequences at the same event
+        m5 = kp.ingest(admin, in_red["id"], "s5@customer.example", "after the gap")
+        observe(m5["message_id"])
+        end, replayed = ws.recv_until(created(m5["message_id"]))
+        got = [(x["id"], x["type"], x["conversation_id"]) for x in replayed + [end]]
+        want = [(x["id"], x["type"], x["conversation_id"]) for x in seen if x["id"] > e1["id"]]
+        eq(got, want, "events after since=%d (replay, then live)" % e1["id"])
+        missed = [x["payload"]["message"]["id"] for x in replayed
+                  if x["type"] == "message.created"]
+        eq(missed, [m2["message_id"], m3["message_id"], m4["message_id"]],
+           "message.created events replayed")
+        check(any(x["type"] == "conversation.updated"
+                  and x["conversation_id"] == m1["conversation_id"] for x in replayed),
+              "the priority change was not replayed")
+        ids = [x[0] for x in got]
+        eq(ids, sorted(set(ids)), "replayed event ids strictly increase")
+    finally:
+        ws.close()
+        observer.close()
+
+
+def test_cookie_origin(srv):
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    c = kp.Client(srv.port)
+    c.login(kp.ADMIN_EMAIL, kp.ADMIN_PASSWORD)
+    cookie = "kp_session=" + c.session
+    try:
+        kp.WebSocket(srv.port, headers={"Cookie": cookie, "Origin": "http://evil.example"})
+        fail("cookie websocket with a foreign Origin was accepted")
+    except kp.WebSocketRefused as e:
+        eq(e.status, 403, "status for a foreign Origin")
+        check(kp.error_code(e.body) is not None, "refusal is not a JSON error: %r" % e.body)
+    try:
+        kp.WebSocket(srv.port, headers={"Cookie": cookie})
+        fail("cookie websocket without Origin was accepted")
+    except kp.WebSocketRefused as e:
+        eq(e.status, 403, "status for a cookie upgrade without Origin")
+    try:
+        kp.WebSocket(srv.port)
+        fail("websocket without credentials was accepted")
+    except kp.WebSocketRefused as e:
+        eq(e.status, 401, "status for an upgrade without credentials")
+    ws = kp.WebSocket(srv.port, headers={"Cookie": cookie,
+                                         "Origin": "http://127.0.0.1:%d" % srv.port})
+    try:
+        hello(ws, me["id"])
+        r = kp.ingest(admin, in_blue["id"], "o@customer.example", "cookie stream")
+        e, _ = ws.recv_until(created(r["message_id"]))
+        eq(e["conversation_id"], r["conversation_id"], "event on the cookie stream")
+    finally:
+        ws.close()

@@ -132,7 +132,10 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -151,7 +154,7 @@ start_kp() {
     KP_PID=$!
     PIDS+=("$KP_PID")
     for ((i = 0; i < limit * 20; i++)); do
-        line=$(grep -m1 -o 'listening on http://127\.0\.0\.1:[0-9]*' "$OUT/$name.out" || true)
+        line=$(grep -s -m1 -o 'listening on http://127\.0\.0\.1:[0-9]*' "$OUT/$name.out" || true)
         if [ -n "$line" ]; then
             KP_PORT=${line##*:}
             return 0
@@ -363,7 +366,7 @@ KP_NON2XX=$(wrk_non2xx "$OUT/wrk-kp.txt")
 if [ -z "$KP_RPS" ] || [ -z "$NGX_RPS" ]; then
     die "wrk printed no Requests/sec (see $OUT/wrk-*.txt)"
 fi
-PCT=$(awk -v a="$KP_RPS" -v b="$NGX_RPS" 'BEGIN { printf "%.0f", b > 0 ? 100 * a / b : 0 }')
+PCT=$(awk -v a="$KP_RPS" -v b="$NGX_RPS" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
 res=$(verdict "$PCT" ">=" 50)
 [ "$KP_NON2XX" = 0 ] || res=MISSED
 row "GET list, $LIST_ITEMS items, $LIST_BYTES bytes (req/s)" \

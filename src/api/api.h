@@ -17,6 +17,7 @@
 struct kp_metrics;
 struct kp_stream;
 struct kp_auth_cache;
+struct kp_cache;
 
 struct kp_api_limits {
     int json_depth;
@@ -32,6 +33,7 @@ struct kp_api {
     struct kp_stream *stream;
     struct kp_auth_cache *auth;
     struct kp_server *server;
+    struct kp_cache *cache; /* hot read answers, valid until the next commit */
     struct kp_api_limits limits;
     int64_t started_ms;
     bool cookie_secure;                      /* add Secure to the session cookie (behind TLS) */
@@ -63,6 +65,9 @@ struct kp_call {
     struct kp_principal who;           /* agent_id 0 when public */
     bool via_cookie;
 };
+
+/* The store's version: changes with every commit, for caches of reads. */
+uint64_t kp_api_store_version(struct kp_api *api);
 
 /* The viewer for visibility checks. */
 struct kp_viewer kp_call_viewer(const struct kp_call *call);

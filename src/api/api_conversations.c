@@ -6,6 +6,7 @@
  * write transaction, recorded in the audit log and the event log, and pushed after commit.
  */
 #include "api.h"
+#include "cache.h"
 #include "stream.h"
 
 enum { TIMELINE_MAX = 200 };
@@ -112,14 +113,30 @@ static void list(struct kp_call *call)
     q.team_id = team;
     q.inbox_id = inbox;
     q.contact_id = contact;
-    json_t *page;
-    int rc = KP_STORE(call->api->store, conversation_list, &q, &page);
-    if (rc == KP_EINVAL)
+    /* the same view for the same agent is the same answer until the next commit */
+    struct kp_api *api = call->api;
+    uint64_t version = kp_api_store_version(api);
+    char key[700];
+    snprintf(key, sizeof(key), "conv:%lld:%d:%s", (long long)q.viewer.agent_id, q.viewer.admin,
+             call->req->http->query);
+    size_t len;
+    const char *cached = kp_cache_get(api->cache, key, version, &len);
+    if (cached) {
+        kp_req_respond(call->req, 200, "application/json", "", cached, len);
+        return;
+    }
+    struct kp_buf page;
+    kp_buf_init(&page, 64 << 20);
+    int rc = KP_STORE(api->store, conversation_list, &q, &page);
+    if (rc == KP_EINVAL) {
         kp_call_error(call, 400, "invalid_value", "cursor", "cursor is not valid");
-    else if (rc)
+    } else if (rc) {
         kp_call_store_error(call, rc, "conversations");
-    else
-        kp_call_json(call, 200, page);
+    } else {
+        kp_cache_put(api->cache, key, version, page.data, page.len);
+        kp_req_respond(call->req, 200, "application/json", "", page.data, page.len);
+    }
+    kp_buf_release(&page);
 }
 
 static void get(struct kp_call *call)
@@ -194,7 +211,10 @@ static int write_run(struct kp_store *s, void *ctx)
     case TRANSFER:
         rc = KP_STORE(s, conversation_update, w->id, &w->ch);
         if (!rc && w->note) {
-            struct kp_message_new n = {w->id, "note", NULL, w->viewer.agent_id, w->note, NULL};
+            struct kp_message_new n = {.conversation_id = w->id,
+                                       .direction = "note",
+                                       .author_agent_id = w->viewer.agent_id,
+                                       .text = w->note};
             rc = KP_STORE(s, message_add, &n, &w->message_id);
         }
         break;
@@ -395,9 +415,11 @@ static void post_message(struct kp_call *call)
     }
     struct conv_write *w = new_write(call, MESSAGE);
     w->detail = NULL; /* the text is in the message itself */
-    w->msg = (struct kp_message_new){
-        w->id, note ? "note" : "out", kp_json_str(call->body, "channel"), call->who.agent_id, text,
-        NULL};
+    w->msg = (struct kp_message_new){.conversation_id = w->id,
+                                     .direction = note ? "note" : "out",
+                                     .channel = channel,
+                                     .author_agent_id = call->who.agent_id,
+                                     .text = text};
     kp_call_write(call, w, write_run, write_done);
 }
 

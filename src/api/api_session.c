@@ -116,20 +116,23 @@ static void login(struct kp_call *call)
 
 static void current(struct kp_call *call)
 {
-    if (!call->via_cookie) {
-        kp_call_error(call, 401, "unauthorized", NULL, "no session cookie");
-        return;
-    }
+    /* cookie sessions get their CSRF token back (the web app after a reload); Bearer callers
+     * need none and get null */
     char csrf[64] = "";
-    struct kp_principal who;
-    bool cookie;
-    kp_auth_request(call->api, call->req->http, &who, &cookie, csrf);
-    json_t *body = session_body(call->api, call->who.agent_id, csrf);
-    if (!body) {
-        kp_call_store_error(call, KP_ENOTFOUND, "agent");
+    if (call->via_cookie) {
+        struct kp_principal who;
+        bool cookie;
+        kp_auth_request(call->api, call->req->http, &who, &cookie, csrf);
+    }
+    json_t *agent = NULL;
+    int rc = KP_STORE(call->api->store, agent_get, call->who.agent_id, &agent);
+    if (rc) {
+        kp_call_store_error(call, rc, "agent");
         return;
     }
-    kp_call_json(call, 200, body);
+    kp_call_json(call, 200,
+                 json_pack("{soso}", "agent", agent, "csrf_token",
+                           call->via_cookie ? json_string(csrf) : json_null()));
 }
 
 struct logout {

@@ -29,6 +29,11 @@ void kp_api_routes_foreach(void (*fn)(const struct kp_route *r, void *ud), void 
 
 /* ---- answers ---- */
 
+uint64_t kp_api_store_version(struct kp_api *api)
+{
+    return atomic_load(&kp_writer_stats(api->writer)->commits);
+}
+
 struct kp_viewer kp_call_viewer(const struct kp_call *call)
 {
     return (struct kp_viewer){.agent_id = call->who.agent_id, .admin = call->who.admin};

@@ -20,6 +20,7 @@ void kp_config_defaults(struct kp_config *c)
     c->json_depth = 32;
     snprintf(c->log_level, sizeof(c->log_level), "info");
     snprintf(c->sync, sizeof(c->sync), "full");
+    c->cache_bytes = 4 << 20;
 }
 
 static const struct {
@@ -37,6 +38,8 @@ static const struct {
     {"log_level", "debug, info, warn, error or off (info)"},
     {"sync", "full: fsync every commit (survives power loss); normal: survives crashes (full)"},
     {"cookie_secure", "true behind HTTPS: session cookies get the Secure flag (false)"},
+    {"cache_bytes", "memory for answers of hot reads, valid until the next commit; 0 = off "
+                    "(4194304)"},
 };
 
 void kp_config_usage(FILE *out)
@@ -118,6 +121,9 @@ int kp_config_set(struct kp_config *c, const char *key, const char *v, char *err
             rc = KP_EINVAL;
         else
             snprintf(c->sync, sizeof(c->sync), "%s", v);
+    } else if (strcmp(key, "cache_bytes") == 0) {
+        rc = parse_num(v, 0, 1LL << 30, &n);
+        c->cache_bytes = (size_t)n;
     } else if (strcmp(key, "cookie_secure") == 0) {
         if (strcmp(v, "true") && strcmp(v, "false"))
             rc = KP_EINVAL;

@@ -19,6 +19,7 @@ struct kp_config {
     char log_level[16];
     char sync[16]; /* "full" or "normal" */
     bool cookie_secure;
+    size_t cache_bytes; /* answer cache for hot reads; 0 = off */
 };
 
 void kp_config_defaults(struct kp_config *c);

@@ -840,12 +840,13 @@ static int customer_says(struct demo *d, int ci, int b, int kind, const char *su
 }
 
 static int agent_says(struct demo *d, int64_t conv, int agent, const char *direction,
-                      const char *text, int lang)
+                      const char *text, int lang, int64_t at)
 {
     struct kp_message_new m = {.conversation_id = conv,
                                .direction = direction,
                                .author_agent_id = d->agents[agent],
-                               .text = text};
+                               .text = text,
+                               .at_ms = at};
     int64_t id;
     int rc = KP_STORE(d->s, message_add, &m, &id);
     if (rc)
@@ -916,7 +917,7 @@ static int seed_conversation(struct demo *d)
         if (t == T_OPEN || t == T_FOLLOW || t == T_THANKS)
             rc = customer_says(d, ci, b, kind, subject, text, at, &conv);
         else
-            rc = agent_says(d, conv, agent, t == T_NOTE ? "note" : "out", text, c->lang);
+            rc = agent_says(d, conv, agent, t == T_NOTE ? "note" : "out", text, c->lang, at);
         if (rc)
             return rc;
         if (t != T_NOTE)

@@ -4,6 +4,7 @@
 #include "demo.h"
 #include "jobs.h"
 #include "../api/auth.h"
+#include "../api/cache.h"
 #include "../api/metrics.h"
 #include "../api/stream.h"
 #include "../base/clock.h"
@@ -134,6 +135,7 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
     kp_metrics_new(&api->metrics);
     kp_stream_new(&api->stream);
     kp_auth_cache_new(&api->auth);
+    kp_cache_new(cfg->cache_bytes, &api->cache);
     if ((rc = kp_writer_new(h.loop, wstore, &api->writer))) {
         kp_store_close(wstore);
         goto out;
@@ -181,6 +183,7 @@ out:
     kp_stream_free(api->stream);
     kp_metrics_free(api->metrics);
     kp_auth_cache_free(api->auth);
+    kp_cache_free(api->cache);
     if (!rc)
         kp_log_info("stopped cleanly");
     return rc ? 1 : 0;

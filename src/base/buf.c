@@ -39,7 +39,7 @@ static int reserve(struct kp_buf *b, size_t extra)
     return 0;
 }
 
-int kp_buf_append(struct kp_buf *b, const void *p, size_t n)
+int kp_buf_append_slow(struct kp_buf *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
     if (rc)

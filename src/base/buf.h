@@ -17,7 +17,19 @@ struct kp_buf {
 void kp_buf_init(struct kp_buf *b, size_t cap);
 void kp_buf_release(struct kp_buf *b);
 void kp_buf_reset(struct kp_buf *b);
-int kp_buf_append(struct kp_buf *b, const void *p, size_t n);
+int kp_buf_append_slow(struct kp_buf *b, const void *p, size_t n);
+
+/* Appends n bytes; KP_ETOOBIG past the cap. Inline: renderers call it per token. */
+static inline int kp_buf_append(struct kp_buf *b, const void *p, size_t n)
+{
+    /* alloc > len whenever data exists; the slow path also enforces the cap */
+    if (b->alloc - b->len <= n || n > b->cap - b->len)
+        return kp_buf_append_slow(b, p, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
 int kp_buf_puts(struct kp_buf *b, const char *s);
 int kp_buf_printf(struct kp_buf *b, const char *fmt, ...) KP_PRINTF(2, 3);
 /* Drops the first n bytes. */

@@ -88,6 +88,10 @@ int kp_json_parse_body(const char *s, size_t n, int max_depth, json_t **out,
         seterr(err, "invalid_json", NULL, "request body is empty, a JSON object is expected");
         return KP_EINVAL;
     }
+    if (memchr(s, '\0', n)) {
+        seterr(err, "invalid_json", NULL, "request body contains a NUL byte");
+        return KP_EINVAL;
+    }
     if (kp_json_check_utf8(s, n)) {
         seterr(err, "invalid_utf8", NULL, "request body is not valid UTF-8");
         return KP_EINVAL;

@@ -25,3 +25,13 @@ void kp_store_close(struct kp_store *s)
     if (s)
         s->ops->close(s);
 }
+
+int kp_store_conversation_list_json(struct kp_store *s, const struct kp_conv_query *q, json_t **out)
+{
+    struct kp_buf b;
+    kp_buf_init(&b, 0);
+    int rc = KP_STORE(s, conversation_list, q, &b);
+    *out = rc ? NULL : json_loadb(b.data, b.len, 0, NULL);
+    kp_buf_release(&b);
+    return rc ? rc : *out ? 0 : KP_EIO;
+}

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "../base/kp.h"
+#include "../base/buf.h"
 
 struct kp_store;
 
@@ -84,6 +84,7 @@ struct kp_message_new {
     const char *channel;   /* NULL = the conversation's channel */
     int64_t author_agent_id;
     const char *text, *html;
+    int64_t at_ms; /* 0 = now; imports and demo data set the original time */
 };
 
 /* An inbound message, normalised by its channel adapter. */
@@ -185,8 +186,9 @@ struct kp_store_ops {
                         int64_t *id);
     int (*identity_delete)(struct kp_store *s, int64_t contact_id, int64_t identity_id);
 
-    /* {"items":[...],"next_cursor":...} */
-    int (*conversation_list)(struct kp_store *s, const struct kp_conv_query *q, json_t **out);
+    /* Appends {"items":[...],"next_cursor":...} as JSON text to out: the inbox list is the
+     * hottest read, so it skips building a JSON tree. */
+    int (*conversation_list)(struct kp_store *s, const struct kp_conv_query *q, struct kp_buf *out);
     /* KP_ENOTFOUND when missing or not visible to the viewer. Includes contact and tags. */
     int (*conversation_get)(struct kp_store *s, const struct kp_viewer *v, int64_t id,
                             json_t **out);
@@ -237,6 +239,9 @@ struct kp_store {
 /* Opens the backend whose scheme matches url (a directory path means SQLite). */
 int kp_store_open(const char *url, struct kp_store **out);
 void kp_store_close(struct kp_store *s);
+/* conversation_list as a JSON value (new reference), for callers that want to inspect it. */
+int kp_store_conversation_list_json(struct kp_store *s, const struct kp_conv_query *q,
+                                    json_t **out);
 
 /* Calls a store operation: KP_STORE(s, agent_get, id, &json). */
 #define KP_STORE(s, op, ...) ((s)->ops->op((s), __VA_ARGS__))

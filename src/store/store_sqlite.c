@@ -99,7 +99,20 @@ json_t *kp_sq_row(sqlite3_stmt *st)
     for (int i = 0; i < n; i++) {
         const char *name = sqlite3_column_name(st, i);
         size_t len = strlen(name);
-        json_t *v;
+        json_t *v, *into = o;
+        const char *dot = strchr(name, '.');
+        if (dot) {
+            /* "contact.id" goes into a nested "contact" object */
+            char outer[64];
+            snprintf(outer, sizeof(outer), "%.*s", (int)(dot - name), name);
+            into = json_object_get(o, outer);
+            if (!into) {
+                into = json_object();
+                json_object_set_new(o, outer, into);
+            }
+            name = dot + 1;
+            len = strlen(name);
+        }
         switch (sqlite3_column_type(st, i)) {
         case SQLITE_INTEGER:
             if (is_time_column(name, len)) {
@@ -122,7 +135,7 @@ json_t *kp_sq_row(sqlite3_stmt *st)
                     v = json_null();
                 char key[64];
                 snprintf(key, sizeof(key), "%.*s", (int)(len - 5), name);
-                json_object_set_new(o, key, v);
+                json_object_set_new(into, key, v);
                 continue;
             }
             v = json_stringn_nocheck(t, tl);
@@ -131,9 +144,175 @@ json_t *kp_sq_row(sqlite3_stmt *st)
         default:
             v = json_null();
         }
-        json_object_set_new(o, name, v);
+        json_object_set_new(into, name, v);
     }
     return o;
+}
+
+/* "2026-11-27T17:44:18.123Z" without printf (days-to-civil after H. Hinnant). */
+static void iso8601(int64_t ms, char out[25])
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int msec = (int)(ms - secs * 1000);
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int sod = (int)(secs - days * 86400);
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (y < 0 || y > 9999)
+        y = 0;
+    int v[] = {(int)y / 1000,
+               (int)y / 100 % 10,
+               (int)y / 10 % 10,
+               (int)y % 10,
+               0,
+               (int)m / 10,
+               (int)m % 10,
+               0,
+               (int)d / 10,
+               (int)d % 10,
+               0,
+               sod / 36000,
+               sod / 3600 % 10,
+               0,
+               sod % 3600 / 600,
+               sod % 3600 / 60 % 10,
+               0,
+               sod % 60 / 10,
+               sod % 10,
+               0,
+               msec / 100,
+               msec / 10 % 10,
+               msec % 10};
+    static const char sep[] = "    -  -  T  :  :  .   ";
+    for (int i = 0; i < 23; i++)
+        out[i] = sep[i] != ' ' ? sep[i] : (char)('0' + v[i]);
+    out[23] = 'Z';
+    out[24] = '\0';
+}
+
+/* Bytes that need escaping in a JSON string: control characters, '"' and '\\'. */
+static const bool needs_escape[256] = {
+    [0 ... 0x1f] = true,
+    ['"'] = true,
+    ['\\'] = true,
+};
+
+static int append_string(struct kp_buf *b, const unsigned char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = kp_buf_append(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = s[i];
+        if (!needs_escape[c])
+            continue;
+        rc = kp_buf_append(b, s + run, i - run);
+        char esc[6] = {'\\', (char)c, 0};
+        size_t el = 2;
+        if (c == '\n')
+            esc[1] = 'n';
+        else if (c == '\r')
+            esc[1] = 'r';
+        else if (c == '\t')
+            esc[1] = 't';
+        else if (c < 0x20) {
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+            el = 6;
+        }
+        if (!rc)
+            rc = kp_buf_append(b, esc, el);
+        run = i + 1;
+    }
+    if (!rc)
+        rc = kp_buf_append(b, s + run, n - run);
+    return rc ? rc : kp_buf_append(b, "\"", 1);
+}
+
+static int append_int(struct kp_buf *b, int64_t v)
+{
+    char num[24], *p = num + sizeof(num);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return kp_buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
+int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *b)
+{
+    int n = sqlite3_column_count(st), rc = kp_buf_append(b, "{", 1);
+    const char *nested = NULL; /* prefix of the nested object being written, "contact." */
+    size_t nested_len = 0;
+    bool first = true;
+    for (int i = 0; i < n && !rc; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        const char *dot = strchr(name, '.');
+        if (nested && (!dot || (size_t)(dot - name) != nested_len ||
+                       strncmp(name, nested, nested_len) != 0)) {
+            rc = kp_buf_append(b, "}", 1);
+            nested = NULL;
+            first = false;
+        }
+        if (!rc && dot && !nested) {
+            rc = kp_buf_append(b, first ? "\"" : ",\"", first ? 1 : 2);
+            rc = rc ? rc : kp_buf_append(b, name, (size_t)(dot - name));
+            rc = rc ? rc : kp_buf_append(b, "\":{", 3);
+            nested = name;
+            nested_len = (size_t)(dot - name);
+            first = true;
+        }
+        if (dot)
+            name = dot + 1;
+        size_t len = strlen(name);
+        bool raw = len > 5 && memcmp(name + len - 5, "_json", 5) == 0;
+        rc = rc ? rc : kp_buf_append(b, first ? "\"" : ",\"", first ? 1 : 2);
+        rc = rc ? rc : kp_buf_append(b, name, raw ? len - 5 : len);
+        rc = rc ? rc : kp_buf_append(b, "\":", 2);
+        first = false;
+        if (rc)
+            break;
+        switch (sqlite3_column_type(st, i)) {
+        case SQLITE_INTEGER:
+            if (is_time_column(name, len)) {
+                char iso[26];
+                iso[0] = '"';
+                iso8601(sqlite3_column_int64(st, i), iso + 1);
+                iso[25] = '"';
+                rc = kp_buf_append(b, iso, 26);
+            } else {
+                rc = append_int(b, sqlite3_column_int64(st, i));
+            }
+            break;
+        case SQLITE_TEXT: {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            size_t tl = (size_t)sqlite3_column_bytes(st, i);
+            rc = raw ? kp_buf_append(b, t, tl) : append_string(b, t, tl);
+            break;
+        }
+        case SQLITE_FLOAT: {
+            char num[40];
+            int nl = snprintf(num, sizeof(num), "%.17g", sqlite3_column_double(st, i));
+            rc = kp_buf_append(b, num, (size_t)nl);
+            break;
+        }
+        default:
+            rc = kp_buf_append(b, "null", 4);
+        }
+    }
+    if (!rc && nested)
+        rc = kp_buf_append(b, "}", 1);
+    return rc ? rc : kp_buf_append(b, "}", 1);
 }
 
 int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out)

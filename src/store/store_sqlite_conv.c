@@ -189,10 +189,8 @@ int kp_sq_identity_delete(struct kp_store *s, int64_t contact_id, int64_t identi
 #define CONV_COLUMNS                                                                               \
     "SELECT c.id, c.inbox_id, c.channel, c.state, c.priority, c.team_id, c.assignee_id, "          \
     "c.subject, c.preview, c.message_count, c.waiting_since, c.created_at, c.updated_at, "         \
-    "c.last_message_at, c.last_message_at AS cursor_key, "                                         \
-    "json_object('id', k.id, 'name', k.name) AS contact_json, "                                    \
-    "(SELECT json_group_array(tag) FROM conversation_tags WHERE conversation_id = c.id) "          \
-    "AS tags_json FROM conversations c JOIN contacts k ON k.id = c.contact_id "
+    "c.last_message_at, k.id AS \"contact.id\", k.name AS \"contact.name\", "                      \
+    "c.tags AS tags_json FROM conversations c JOIN contacts k ON k.id = c.contact_id "
 
 static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
 {
@@ -208,7 +206,10 @@ static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
 }
 
-int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, json_t **out)
+/* last_message_at's position in CONV_COLUMNS: the page cursor is built from it */
+enum { CONV_COL_LAST = 13 };
+
+int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, struct kp_buf *out)
 {
     struct sq *q = SQ(s);
     int64_t ct = INT64_MAX, cid = INT64_MAX;
@@ -263,16 +264,31 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, j
     bind_named_text(st, ":fts", fts);
     bind_named_int(st, ":limit", f->limit + 1);
     free(fts);
-    json_t *items;
-    int rc = kp_sq_rows(q, st, &items);
-    if (rc)
-        return rc;
-    /* cursor_key is the raw millisecond time: kp_sq_row leaves it an integer (no "_at" suffix),
-     * while the shown last_message_at is ISO 8601 */
-    size_t i;
-    json_t *c;
-    *out = page(items, f->limit, "cursor_key", "id");
-    json_array_foreach(json_object_get(*out, "items"), i, c) json_object_del(c, "cursor_key");
+    /* items, and one extra row that only says whether there is a next page */
+    int rc, n = 0;
+    int64_t last_t = 0, last_id = 0;
+    kp_buf_append(out, "{\"items\":[", 10);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == f->limit)
+            break;
+        if (n++)
+            kp_buf_append(out, ",", 1);
+        last_t = sqlite3_column_int64(st, CONV_COL_LAST);
+        last_id = sqlite3_column_int64(st, 0);
+        if (kp_sq_row_text(st, out)) {
+            sqlite3_reset(st);
+            return KP_ETOOBIG;
+        }
+    }
+    bool more = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!more && rc != SQLITE_DONE)
+        return kp_sq_err(q, rc);
+    if (more)
+        kp_buf_printf(out, "],\"next_cursor\":\"%lld.%lld\"}", (long long)last_t,
+                      (long long)last_id);
+    else
+        kp_buf_puts(out, "],\"next_cursor\":null}");
     return 0;
 }
 
@@ -285,10 +301,7 @@ int kp_sq_conversation_get(struct kp_store *s, const struct kp_viewer *v, int64_
     sqlite3_bind_int64(st, 1, v->agent_id);
     sqlite3_bind_int(st, 2, v->admin);
     sqlite3_bind_int64(st, 3, id);
-    int rc = step_one(q, st, out);
-    if (!rc)
-        json_object_del(*out, "cursor_key");
-    return rc;
+    return step_one(q, st, out);
 }
 
 int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_conv_change *ch)
@@ -330,7 +343,11 @@ int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool
         return KP_ENOTFOUND;
     if (rc)
         return rc;
-    st = kp_sq_stmt(q, "UPDATE conversations SET updated_at = ? WHERE id = ?");
+    st = kp_sq_stmt(q, "UPDATE conversations SET updated_at = ?, tags = (SELECT "
+                       "json_group_array(tag) FROM (SELECT tag FROM conversation_tags WHERE "
+                       "conversation_id = ?2 ORDER BY tag)) WHERE id = ?2");
+    if (!st)
+        return KP_EIO;
     sqlite3_bind_int64(st, 1, kp_clock_now_ms());
     sqlite3_bind_int64(st, 2, id);
     rc = kp_sq_exec_stmt(q, st);
@@ -374,7 +391,8 @@ static void preview(char *out, size_t cap, const char *text)
     /* cut at a UTF-8 boundary, whitespace folded to single spaces */
     size_t o = 0;
     bool space = false;
-    for (const unsigned char *p = (const unsigned char *)text; *p && o + 4 < cap; p++) {
+    const unsigned char *p = (const unsigned char *)text;
+    for (; *p && o + 4 < cap; p++) {
         if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
             space = o > 0;
             continue;
@@ -385,10 +403,18 @@ static void preview(char *out, size_t cap, const char *text)
         }
         out[o++] = (char)*p;
     }
-    while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-        o--;
-    if (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
-        o--;
+    if (*p) {
+        /* cut short: drop the last character if only some of its bytes were copied */
+        size_t start = o;
+        while (start > 0 && ((unsigned char)out[start - 1] & 0xc0) == 0x80)
+            start--;
+        if (start > 0 && ((unsigned char)out[start - 1] & 0xc0) == 0xc0) {
+            unsigned char lead = (unsigned char)out[start - 1];
+            size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+            if (o - (start - 1) < need)
+                o = start - 1;
+        }
+    }
     out[o] = '\0';
 }
 
@@ -432,7 +458,7 @@ int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
-    int64_t now = kp_clock_now_ms();
+    int64_t now = m->at_ms ? m->at_ms : kp_clock_now_ms();
     rc = insert_message(q, m->conversation_id, m->direction, m->channel ? m->channel : channel,
                         m->author_agent_id, 0, m->text, m->html, NULL, now, id);
     if (rc)
@@ -443,8 +469,8 @@ int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_
     st = kp_sq_stmt(q, note ? "UPDATE conversations SET message_count = message_count + 1, "
                               "updated_at = ?2 WHERE id = ?1"
                             : "UPDATE conversations SET message_count = message_count + 1, "
-                              "updated_at = ?2, last_message_at = ?2, waiting_since = NULL, "
-                              "preview = ?3 WHERE id = ?1");
+                              "updated_at = ?2, last_message_at = max(last_message_at, ?2), "
+                              "waiting_since = NULL, preview = ?3 WHERE id = ?1");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, m->conversation_id);
@@ -620,7 +646,7 @@ int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_inge
         return rc;
     int64_t now = kp_clock_now_ms();
     int64_t at = in->sent_at_ms && in->sent_at_ms < now ? in->sent_at_ms : now;
-    if ((rc = link_contact(q, in, r)) || (rc = open_conversation(q, in, now, r)))
+    if ((rc = link_contact(q, in, r)) || (rc = open_conversation(q, in, at, r)))
         return rc;
     rc = insert_message(q, r->conversation_id, "in", in->channel, 0, r->contact_id, in->text,
                         in->html, in->external_id, at, &r->message_id);
@@ -644,7 +670,8 @@ int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_inge
     preview(pv, sizeof(pv), in->text);
     sqlite3_stmt *st = kp_sq_stmt(
         q, "UPDATE conversations SET message_count = message_count + 1, updated_at = ?2, "
-           "last_message_at = ?2, waiting_since = coalesce(waiting_since, ?3), preview = ?4, "
+           "last_message_at = max(last_message_at, ?3), "
+           "waiting_since = coalesce(waiting_since, ?3), preview = ?4, "
            "state = CASE WHEN state IN ('pending', 'snoozed') THEN 'open' ELSE state END "
            "WHERE id = ?1");
     if (!st)
@@ -713,7 +740,7 @@ int kp_sq_search(struct kp_store *s, const struct kp_viewer *v, const char *text
     sqlite3_stmt *st = kp_sq_stmt(
         q, "SELECT m.id AS message_id, m.conversation_id, m.direction, m.channel, m.created_at, "
            "snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet, "
-           "c.subject, json_object('id', k.id, 'name', k.name) AS contact_json "
+           "c.subject, k.id AS \"contact.id\", k.name AS \"contact.name\" "
            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
            "JOIN conversations c ON c.id = m.conversation_id "
            "JOIN contacts k ON k.id = c.contact_id "

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "../base/buf.h"
 
 enum { STMT_CACHE = 96 };
 
@@ -35,6 +36,8 @@ int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st);
 /* One row as a JSON object: "*_at"/"ts"/"waiting_since" ints become ISO 8601 strings, "*_json"
  * text columns become parsed JSON under the name without the suffix. */
 json_t *kp_sq_row(sqlite3_stmt *st);
+/* The same row as JSON text appended to out, without jansson: the hot list paths use it. */
+int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *out);
 /* All rows as a JSON array. */
 int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out);
 /* Binds text, or NULL when s is NULL. */
@@ -44,7 +47,7 @@ void kp_sq_bind_text(sqlite3_stmt *st, int i, const char *s);
 char *kp_sq_fts_query(const char *text);
 
 /* The conversation and contact operations live in store_sqlite_conv.c. */
-int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *q, json_t **out);
+int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *q, struct kp_buf *out);
 int kp_sq_conversation_get(struct kp_store *s, const struct kp_viewer *v, int64_t id, json_t **out);
 int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_conv_change *ch);
 int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool add);

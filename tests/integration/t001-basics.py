@@ -151,6 +151,40 @@ def test_team_visibility(srv):
     eq(blue_conv["messages"][0]["text"], "Blue question", "admin reads the Blue conversation")
     eq(len(blue_conv["messages"]), 1, "Blue conversation message count")
 
+    # membership changes take effect at once
+    t = admin.put("/api/v1/teams/%d/members/%d" % (blue["id"], agent["id"]))
+    eq(t["members"], [agent["id"]], "Blue members after PUT")
+    seen = sorted(c["id"] for c in rita.get("/api/v1/conversations")["items"])
+    eq(seen, sorted([a["conversation_id"], b["conversation_id"]]), "agent in both teams sees")
+    eq(sorted(rita.get("/api/v1/session")["agent"]["teams"]), sorted([red["id"], blue["id"]]),
+       "agent teams after PUT")
+    t = admin.delete("/api/v1/teams/%d/members/%d" % (red["id"], agent["id"]))
+    eq(t["members"], [], "Red members after DELETE")
+    seen = [c["id"] for c in rita.get("/api/v1/conversations")["items"]]
+    eq(seen, [b["conversation_id"]], "agent moved to Blue sees")
+    kp.expect_error(rita.request("GET", "/api/v1/conversations/%d" % a["conversation_id"]),
+                    404, "not_found", "agent reading her old team's conversation")
+
+
+def test_deactivated_agent_locked_out(srv):
+    admin = srv.admin()
+    ag = kp.make_agent(admin, "vera@test.example", "Vera")
+    vera = kp.agent_client(srv, "vera@test.example")
+    eq(vera.request("GET", "/api/v1/conversations")[0], 200, "active agent's token")
+    cookie = kp.Client(srv.port)
+    cookie.login("vera@test.example", "agent-pass-1")
+    me = vera.patch("/api/v1/agents/%d" % ag["id"], {"name": "Vera V."})
+    eq(me["name"], "Vera V.", "agent renames herself")
+    p = admin.patch("/api/v1/agents/%d" % ag["id"], {"active": False})
+    eq(p["active"], False, "active after PATCH")
+    kp.expect_error(vera.request("GET", "/api/v1/conversations"), 401, "unauthorized",
+                    "deactivated agent's token")
+    kp.expect_error(cookie.request("GET", "/api/v1/conversations"), 401, "unauthorized",
+                    "deactivated agent's session")
+    got = kp.Client(srv.port).request("POST", "/api/v1/session",
+                                      {"email": "vera@test.example", "password": "agent-pass-1"})
+    kp.expect_error(got, 401, "invalid_credentials", "deactivated agent's login")
+
 
 def test_keep_alive(srv):
     c = srv.admin()
@@ -161,6 +195,12 @@ def test_keep_alive(srv):
         c.post("/api/v1/teams", {"name": "Team %d" % i})
         eq(len(c.get("/api/v1/teams")["items"]), i + 1, "teams after %d creations" % (i + 1))
         check(c.conn.sock is sock, "server closed the keep-alive connection after request %d" % i)
+    # error answers keep the connection too
+    kp.expect_error(c.request("GET", "/api/v1/conversations/424242"), 404, "not_found", "404")
+    kp.expect_error(c.request("POST", "/api/v1/teams", b"{nope",
+                              {"Content-Type": "application/json"}), 400, "invalid_json", "400")
+    eq(c.request("GET", "/healthz")[0], 200, "request after error answers")
+    check(c.conn.sock is sock, "server closed the keep-alive connection after an error answer")
 
 
 def test_pipelining(srv):
@@ -181,6 +221,17 @@ def test_pipelining(srv):
             eq(got[2]["id"], i, "pipelined response %d team id" % (len(names) + 1))
             names.append(got[2]["name"])
         eq(names, ["Alpha", "Beta", "Gamma"], "pipelined responses in request order")
+        # a POST with a body between two GETs, in one write
+        body = b'{"name":"Delta"}'
+        post = kp.build_request("POST", "/api/v1/teams", dict(auth, **{
+            "Content-Type": "application/json"}), body, port=srv.port)
+        s.sendall(kp.build_request("GET", "/api/v1/teams/%d" % ids[0], auth, port=srv.port)
+                  + post + kp.build_request("GET", "/api/v1/teams", auth, port=srv.port))
+        got = [kp.read_response(r) for _ in range(3)]
+        eq([g[0] for g in got], [200, 201, 200], "statuses of GET, POST, GET")
+        eq(got[1][2]["name"], "Delta", "pipelined POST answer")
+        eq(sorted(t["name"] for t in got[2][2]["items"]), ["Alpha", "Beta", "Delta", "Gamma"],
+           "GET after the pipelined POST sees it")
         # the connection is still usable after the pipelined batch
         s.sendall(kp.build_request("GET", "/healthz", port=srv.port))
         got = kp.read_response(r)

@@ -289,7 +289,7 @@ def test_search_snippet(srv):
     admin, team, inbox = setup(srv)
     kp.ingest(admin, inbox["id"], "x@customer.example", "nothing to see here")
     r = kp.ingest(admin, inbox["id"], "m@customer.example",
-                  "My order <script>alert(1)</script> zebrafinch never arrived",
+                  "Tom & Jerry's order <script>alert(1)</script> zebrafinch never arrived",
                   sender={"kind": "email", "value": "m@customer.example", "name": "Mara"},
                   subject="Lost order")
     items = admin.get("/api/v1/search?q=zebrafinch")["items"]
@@ -304,6 +304,7 @@ def test_search_snippet(srv):
     check("<mark>zebrafinch</mark>" in snip, "snippet lacks the marked hit: %r" % snip)
     check("<script" not in snip, "snippet is not HTML-escaped: %r" % snip)
     check("&lt;script&gt;" in snip, "snippet lacks the escaped tag: %r" % snip)
+    check("&amp;" in snip and " & " not in snip, "snippet does not escape '&': %r" % snip)
     eq(snip.replace("<mark>", "").replace("</mark>", "").count("<"), 0,
        "raw '<' left in the snippet %r" % snip)
     eq(admin.get("/api/v1/search?q=ptarmigan")["items"], [], "search without hits")
@@ -332,6 +333,11 @@ def test_attachments(srv):
     eq((st, body), (200, b"hello\n"), "text attachment")
     got = admin.request("GET", "/api/v1/attachments/999999")
     kp.expect_error(got, 404, "not_found", "unknown attachment")
+    other = kp.make_team(admin, "Elsewhere")
+    kp.make_agent(admin, "pia@test.example", "Pia", [other["id"]])
+    pia = kp.agent_client(srv, "pia@test.example")
+    got = pia.request("GET", "/api/v1/attachments/%d" % m["attachments"][0]["id"])
+    kp.expect_error(got, 404, "not_found", "attachment of a conversation the agent cannot see")
 
 
 def test_audit(srv):

@@ -92,6 +92,22 @@ def test_other_team_gets_no_events(srv):
             eq(x["conversation_id"], blue_msg["conversation_id"],
                "conversation of an event Bob received")
         eq(e["id"], e2["id"], "same event id for Bob and the admin")
+        # replay from the start is filtered the same way
+        ws_old = bearer_ws(srv, bob.token, "/api/v1/stream?since=0")
+        try:
+            hello(ws_old, bob_id)
+            e, before = ws_old.recv_until(created(blue_msg["message_id"]))
+            eq(sorted({x["conversation_id"] for x in before + [e]}),
+               [blue_msg["conversation_id"]], "conversations in Bob's replay")
+        finally:
+            ws_old.close()
+        # assigning a Red conversation to Bob makes it visible to him
+        admin.post("/api/v1/conversations/%d/assign" % red_msg["conversation_id"],
+                   {"assignee_id": bob_id}, status=200)
+        u, _ = ws_bob.recv_until(lambda x: x.get("type") == "conversation.updated"
+                                 and x.get("conversation_id") == red_msg["conversation_id"])
+        eq(u["conversation_id"], red_msg["conversation_id"], "event after assigning to Bob")
+        eq(u["payload"]["conversation"]["assignee_id"], bob_id, "assignee in the event")
     finally:
         ws_bob.close()
         ws_admin.close()

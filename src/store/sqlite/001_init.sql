@@ -80,6 +80,7 @@ CREATE TABLE conversations (
     assignee_id INTEGER REFERENCES agents(id),
     subject TEXT,
     preview TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',  -- JSON copy of conversation_tags, for fast lists
     message_count INTEGER NOT NULL DEFAULT 0,
     waiting_since INTEGER,  -- oldest inbound message not yet answered
     created_at INTEGER NOT NULL,

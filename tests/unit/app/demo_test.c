@@ -77,7 +77,7 @@ static json_t *all_conversations(struct kp_store *s, int64_t admin_id)
                                   .cursor = cursor[0] ? cursor : NULL,
                                   .limit = KP_QUERY_MAX_LIMIT};
         json_t *page;
-        assert_int_equal(KP_STORE(s, conversation_list, &q, &page), 0);
+        assert_int_equal(kp_store_conversation_list_json(s, &q, &page), 0);
         json_t *items = json_object_get(page, "items");
         assert_true(json_array_size(items) <= KP_QUERY_MAX_LIMIT);
         json_array_extend(all, items);
@@ -310,7 +310,7 @@ static void test_conversations(void **state)
     assert_true(agent > 0);
     struct kp_conv_query q = {.viewer = {.agent_id = agent}, .limit = KP_QUERY_MAX_LIMIT};
     json_t *page;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &page), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &page), 0);
     size_t seen = json_array_size(json_object_get(page, "items"));
     assert_true(seen > 0);
     assert_true(seen < 100 || !json_is_null(json_object_get(page, "next_cursor")));

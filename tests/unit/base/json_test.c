@@ -107,13 +107,15 @@ static void test_parse_invalid_utf8(void **state)
         {"{\"a\":\"\xf4\x90\x80\x80\"}", 12},     /* past U+10FFFF */
         {"{\"a\":\"\xf8\x88\x80\x80\x80\"}", 13}, /* 5-byte form */
         {"{\"a\":\"\xff\"}", 9},                  /* never valid */
-        {"{\"a\":\"x\0y\"}", 11},                 /* raw NUL byte */
         {"{\"a\":\"\xe2\x28\xa1\"}", 11},         /* bad continuation */
     };
     for (size_t i = 0; i < KP_ARRAY_LEN(bad); i++) {
         assert_int_equal(kp_json_check_utf8(bad[i].s, bad[i].n), KP_EINVAL);
         expect_refused(bad[i].s, bad[i].n, 8, "invalid_utf8");
     }
+    /* a raw NUL byte is refused too (as malformed JSON) */
+    assert_int_equal(kp_json_check_utf8("x\0y", 3), KP_EINVAL);
+    expect_refused("{\"a\":\"x\0y\"}", 11, 8, "invalid_json");
     /* the boundaries that are valid */
     assert_int_equal(kp_json_check_utf8("\xc2\x80", 2), 0);         /* U+0080 */
     assert_int_equal(kp_json_check_utf8("\xe0\xa0\x80", 3), 0);     /* U+0800 */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -119,7 +120,7 @@ static size_t conv_ids(struct fixture *f, int64_t agent_id, bool admin, int64_t 
 {
     struct kp_conv_query q = {.viewer = {.agent_id = agent_id, .admin = admin}, .limit = 100};
     json_t *out;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     json_t *items = json_object_get(out, "items");
     assert_true(json_is_array(items));
     size_t n = json_array_size(items);
@@ -395,11 +396,11 @@ static void test_visibility(void **state)
     /* the assignee filter and the unassigned filter */
     struct kp_conv_query q = {.viewer = {.admin = true}, .assignee_id = -1, .limit = 10};
     json_t *out;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     assert_int_equal(json_array_size(json_object_get(out, "items")), 1);
     json_decref(out);
     q.assignee_id = f->carl;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     assert_int_equal(json_array_size(json_object_get(out, "items")), 1);
     json_decref(out);
 
@@ -473,6 +474,47 @@ static void test_reply_clears_waiting_since(void **state)
     assert_int_equal(KP_STORE0(f->s, rollback), 0);
 }
 
+/* The preview of the conversation after one inbound message with text. */
+static char *preview_of(struct fixture *f, const char *from, const char *text)
+{
+    struct kp_ingest_result r = ingest(f, f->inbox_support, from, text, 0, 0);
+    int rc;
+    json_t *c = conv_get(f, f->admin, true, r.conversation_id, &rc);
+    assert_int_equal(rc, 0);
+    char *p = kp_xstrdup(json_string_value(json_object_get(c, "preview")));
+    json_decref(c);
+    return p;
+}
+
+static void test_preview_keeps_utf8(void **state)
+{
+    struct fixture *f = *state;
+    populate(f);
+    /* a last character outside ASCII stays when nothing was cut */
+    char *p = preview_of(f, "p1@example.org", "Danke \xf0\x9f\x91\x8b");
+    assert_string_equal(p, "Danke \xf0\x9f\x91\x8b");
+    free(p);
+    p = preview_of(f, "p2@example.org", "Caf\xc3\xa9");
+    assert_string_equal(p, "Caf\xc3\xa9");
+    free(p);
+    /* long texts are cut at a character boundary, to a prefix of the text */
+    static const char *unit[] = {"\xc3\xbc", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    for (size_t u = 0; u < KP_ARRAY_LEN(unit); u++) {
+        char text[1024] = "a";
+        while (strlen(text) + strlen(unit[u]) < sizeof(text))
+            strncat(text, unit[u], sizeof(text) - strlen(text) - 1);
+        char from[32];
+        snprintf(from, sizeof(from), "long%zu@example.org", u);
+        p = preview_of(f, from, text);
+        size_t n = strlen(p);
+        assert_true(n >= 100 && n < 160);
+        assert_int_equal(kp_json_check_utf8(p, n), 0);
+        assert_memory_equal(p, text, n);
+        assert_int_equal((n - 1) % strlen(unit[u]), 0);
+        free(p);
+    }
+}
+
 static void test_tags(void **state)
 {
     struct fixture *f = *state;
@@ -502,18 +544,18 @@ static void test_tags(void **state)
 
     struct kp_conv_query q = {.viewer = {.admin = true}, .tag = "billing", .limit = 10};
     json_t *out;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     assert_int_equal(json_array_size(json_object_get(out, "items")), 1);
     json_decref(out);
     q.tag = "vip";
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     assert_int_equal(json_array_size(json_object_get(out, "items")), 2);
     json_decref(out);
 
     assert_int_equal(KP_STORE0(f->s, begin), 0);
     assert_int_equal(KP_STORE(f->s, conversation_tag, a.conversation_id, "vip", false), 0);
     assert_int_equal(KP_STORE0(f->s, commit), 0);
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     json_t *items = json_object_get(out, "items");
     assert_int_equal(json_array_size(items), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")),
@@ -547,7 +589,7 @@ static void test_cursor_pagination(void **state)
             .limit = 5,
         };
         json_t *out;
-        assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+        assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
         json_t *items = json_object_get(out, "items");
         assert_true(json_array_size(items) <= 5);
         pages++;
@@ -582,7 +624,7 @@ static void test_cursor_pagination(void **state)
         struct kp_conv_query q = {
             .viewer = {.agent_id = f->bob}, .cursor = cursor[0] ? cursor : NULL, .limit = 4};
         json_t *out;
-        assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+        assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
         json_t *items = json_object_get(out, "items");
         for (size_t i = 0; i < json_array_size(items); i++)
             seen[n_seen++] = json_integer_value(json_object_get(json_array_get(items, i), "id"));
@@ -599,7 +641,7 @@ static void test_cursor_pagination(void **state)
 
     struct kp_conv_query bad = {.viewer = {.admin = true}, .cursor = "garbage", .limit = 5};
     json_t *out = NULL;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &bad, &out), KP_EINVAL);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &bad, &out), KP_EINVAL);
 }
 
 static void test_search(void **state)
@@ -651,7 +693,7 @@ static void test_search(void **state)
     /* the conversation list's text filter uses the same index */
     struct kp_conv_query q = {.viewer = {.admin = true}, .text = "rechnung", .limit = 10};
     json_t *out;
-    assert_int_equal(KP_STORE(f->s, conversation_list, &q, &out), 0);
+    assert_int_equal(kp_store_conversation_list_json(f->s, &q, &out), 0);
     assert_int_equal(json_array_size(json_object_get(out, "items")), 1);
     json_decref(out);
 }
@@ -805,6 +847,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolved_conversation_reopens_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_visibility, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_clears_waiting_since, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preview_keeps_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),

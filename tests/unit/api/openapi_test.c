@@ -23,8 +23,8 @@
 extern const struct kp_embed kp_api_docs[];
 extern const size_t kp_api_docs_count;
 
-static const char *const methods[] = {"get", "put", "post", "delete", "options", "head", "patch",
-                                      "trace"};
+static const char *const methods[] = {"get",     "put",  "post",  "delete",
+                                      "options", "head", "patch", "trace"};
 
 /* One (METHOD, path) pair, from the route tables or from the document. */
 struct op {
@@ -95,8 +95,8 @@ static int setup(void **state)
     json_error_t err;
     f->doc = json_loadb(e->data, e->size, 0, &err);
     if (!f->doc) {
-        print_error("openapi.json is not valid JSON: line %d column %d: %s\n", err.line,
-                    err.column, err.text);
+        print_error("openapi.json is not valid JSON: line %d column %d: %s\n", err.line, err.column,
+                    err.text);
         free(f);
         return -1;
     }

@@ -12,39 +12,39 @@
 enum { TIMELINE_MAX = 200 };
 
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
-                              int64_t message_id, struct kp_event *ev)
+                              int64_t message_id, struct kp_api_event *e)
 {
-    struct kp_viewer all = {.admin = true};
-    json_t *conv = NULL, *msg = NULL;
-    int rc = KP_STORE(s, conversation_get, &all, conversation_id, &conv);
-    if (!rc && message_id)
-        rc = KP_STORE(s, message_get, message_id, &msg);
-    if (rc) {
-        json_decref(conv);
-        return rc;
-    }
+    struct kp_event *ev = &e->ev;
+    if (!ev->payload.cap)
+        kp_buf_init(&ev->payload, 16 << 20);
+    kp_buf_reset(&ev->payload);
     ev->type = type;
     ev->conversation_id = conversation_id;
-    ev->team_id = json_integer_value(json_object_get(conv, "team_id"));
-    ev->assignee_id = json_integer_value(json_object_get(conv, "assignee_id"));
-    ev->payload = json_pack("{so}", "conversation", conv);
-    if (msg)
-        json_object_set_new(ev->payload, "message", msg);
-    rc = KP_STORE(s, event_add, ev);
-    if (rc) {
-        json_decref(ev->payload);
-        ev->payload = NULL;
+    kp_buf_puts(&ev->payload, "{\"conversation\":");
+    e->conv_off = ev->payload.len;
+    int rc = KP_STORE(s, conversation_text, conversation_id, &ev->payload, &ev->team_id,
+                      &ev->assignee_id);
+    e->conv_len = ev->payload.len - e->conv_off;
+    e->msg_off = e->msg_len = 0;
+    if (!rc && message_id) {
+        kp_buf_puts(&ev->payload, ",\"message\":");
+        e->msg_off = ev->payload.len;
+        rc = KP_STORE(s, message_text, message_id, &ev->payload);
+        e->msg_len = ev->payload.len - e->msg_off;
     }
-    return rc;
+    if (!rc)
+        rc = kp_buf_puts(&ev->payload, "}");
+    return rc ? rc : KP_STORE(s, event_add, ev);
 }
 
-void kp_api_publish(struct kp_api *api, struct kp_event *ev)
+void kp_api_publish(struct kp_api *api, struct kp_api_event *e)
 {
-    if (!ev->payload)
-        return;
-    kp_stream_publish(api->stream, ev);
-    json_decref(ev->payload);
-    ev->payload = NULL;
+    kp_stream_publish(api->stream, &e->ev);
+}
+
+void kp_api_event_release(struct kp_api_event *e)
+{
+    kp_buf_release(&e->ev.payload);
 }
 
 /* ---- reads ---- */
@@ -60,16 +60,15 @@ static bool one_of(const char *v, const char *const *set, size_t n)
 static const char *const states[] = {"open", "pending", "snoozed", "resolved"};
 static const char *const priorities[] = {"low", "normal", "high", "urgent"};
 
-/* Reads a string query parameter into buf; NULL when absent; answers 400 when malformed. */
+/* Reads a string query parameter into buf; NULL when absent or empty; answers 400 when
+ * malformed. */
 static int query_str(struct kp_call *call, const char *key, char *buf, size_t cap, const char **out)
 {
     int n = kp_call_query(call, key, buf, cap);
-    *out = n > 0 ? buf : NULL;
-    if (n == -2 || n == 0) {
+    *out = n > 0 ? buf : NULL; /* an empty value is no filter, like a cleared search box */
+    if (n == -2) {
         kp_call_error(call, 400, "invalid_value", key,
-                      "query parameter '%s' is empty, too long "
-                      "or malformed",
-                      key);
+                      "query parameter '%s' is too long or malformed", key);
         return -1;
     }
     return 0;
@@ -191,7 +190,7 @@ struct conv_write {
     const char *tag, *note;
     struct kp_message_new msg;
     int64_t message_id;
-    struct kp_event ev;
+    struct kp_api_event ev;
     json_t *detail; /* for the audit log, borrowed from the body */
 };
 
@@ -199,6 +198,7 @@ static int write_run(struct kp_store *s, void *ctx)
 {
     struct conv_write *w = ctx;
     json_t *conv;
+    w->message_id = 0;
     int rc = KP_STORE(s, conversation_get, &w->viewer, w->id, &conv);
     if (rc)
         return rc;
@@ -244,16 +244,20 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
 {
     struct conv_write *w = ctx;
     if (rc) {
+        kp_api_event_release(&w->ev);
         kp_call_store_error(call, rc,
                             rc == KP_ENOTFOUND && w->op >= ASSIGN && w->op <= TRANSFER
                                 ? "conversation, team or agent"
                                 : "conversation");
         return;
     }
-    json_t *answer =
-        json_incref(json_object_get(w->ev.payload, w->op == MESSAGE ? "message" : "conversation"));
     kp_api_publish(call->api, &w->ev);
-    kp_call_json(call, w->op == MESSAGE ? 201 : 200, answer);
+    const char *p = w->ev.ev.payload.data;
+    if (w->op == MESSAGE)
+        kp_req_respond(call->req, 201, "application/json", "", p + w->ev.msg_off, w->ev.msg_len);
+    else
+        kp_req_respond(call->req, 200, "application/json", "", p + w->ev.conv_off, w->ev.conv_len);
+    kp_api_event_release(&w->ev);
 }
 
 static struct conv_write *new_write(struct kp_call *call, enum op op)

@@ -82,10 +82,18 @@ static void create(struct kp_call *call)
     w->name = kp_json_str(call->body, "name");
     w->channel = kp_json_str(call->body, "channel");
     w->team_id = kp_json_int(call->body, "team_id", 0);
-    if (!w->name[0] || !kp_api_channel_is_known(w->channel) || w->team_id < 0) {
-        kp_call_error(call, 400, "invalid_value", !w->name[0] ? "name" : "channel",
-                      "a non-empty name and a known channel (api, email, webchat, whatsapp, sms, "
-                      "facebook, instagram, telegram, twitter, phone) are required");
+    if (!w->name[0]) {
+        kp_call_error(call, 400, "invalid_value", "name", "inbox name must not be empty");
+        return;
+    }
+    if (!kp_api_channel_is_known(w->channel)) {
+        kp_call_error(call, 400, "invalid_value", "channel",
+                      "channel must be one of api, email, webchat, whatsapp, sms, facebook, "
+                      "instagram, telegram, twitter, phone");
+        return;
+    }
+    if (json_is_integer(json_object_get(call->body, "team_id")) && w->team_id <= 0) {
+        kp_call_error(call, 400, "invalid_value", "team_id", "team_id must be a team id or null");
         return;
     }
     kp_call_write(call, w, create_run, create_done);
@@ -97,7 +105,7 @@ struct ingest {
     struct kp_inbound in;
     struct kp_attachment_new att[MAX_ATTACHMENTS];
     struct kp_ingest_result res;
-    struct kp_event ev;
+    struct kp_api_event ev;
 };
 
 static int ingest_run(struct kp_store *s, void *ctx)
@@ -114,7 +122,7 @@ static void ingest_done(struct kp_call *call, void *ctx, int rc)
 {
     struct ingest *g = ctx;
     if (rc) {
-        json_decref(g->ev.payload);
+        kp_api_event_release(&g->ev);
         kp_call_store_error(call, rc, "inbox");
         return;
     }
@@ -122,6 +130,7 @@ static void ingest_done(struct kp_call *call, void *ctx, int rc)
     kp_metrics_ingested(api->metrics, "api", g->res.duplicate);
     if (!g->res.duplicate) {
         kp_api_publish(api, &g->ev);
+        kp_api_event_release(&g->ev);
         if (api->on_ingested)
             api->on_ingested(api);
     }

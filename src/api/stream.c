@@ -55,27 +55,32 @@ static bool may_see(const struct client *c, int64_t team_id, int64_t assignee_id
     return false;
 }
 
-static char *render(int64_t id, const char *type, int64_t conversation_id, json_t *payload)
+/* {"id":..,"type":..,"conversation_id":..,"payload":..} into b. */
+static void render(struct kp_buf *b, int64_t id, const char *type, int64_t conversation_id,
+                   const char *payload, size_t len)
 {
-    json_t *o = json_pack("{sIsssIsO}", "id", (json_int_t)id, "type", type, "conversation_id",
-                          (json_int_t)conversation_id, "payload", payload ? payload : json_null());
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return text;
+    kp_buf_printf(b, "{\"id\":%lld,\"type\":\"%s\",\"conversation_id\":%lld,\"payload\":",
+                  (long long)id, type, (long long)conversation_id);
+    if (len)
+        kp_buf_append(b, payload, len);
+    else
+        kp_buf_puts(b, "null");
+    kp_buf_puts(b, "}");
 }
 
 void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev)
 {
-    char *text = NULL;
+    struct kp_buf text;
+    kp_buf_init(&text, 0);
     for (struct client *c = s->clients; c; c = c->next) {
         if (ev->id <= c->last_id || !may_see(c, ev->team_id, ev->assignee_id))
             continue;
-        if (!text)
-            text = render(ev->id, ev->type, ev->conversation_id, ev->payload);
-        kp_ws_send(c->conn, text, strlen(text));
+        if (!text.len)
+            render(&text, ev->id, ev->type, ev->conversation_id, ev->payload.data, ev->payload.len);
+        kp_ws_send(c->conn, text.data, text.len);
         c->last_id = ev->id;
     }
-    free(text);
+    kp_buf_release(&text);
 }
 
 static void on_message(struct kp_conn *conn, void *user, const char *data, size_t len)
@@ -138,11 +143,15 @@ static void replay(struct kp_api *api, struct client *c, int64_t since)
         if (!may_see(c, json_integer_value(json_object_get(e, "team_id")),
                      json_integer_value(json_object_get(e, "assignee_id"))))
             continue;
-        char *text = render(id, json_string_value(json_object_get(e, "type")),
-                            json_integer_value(json_object_get(e, "conversation_id")),
-                            json_object_get(e, "payload"));
-        kp_ws_send(c->conn, text, strlen(text));
-        free(text);
+        char *payload = json_dumps(json_object_get(e, "payload"), JSON_COMPACT | JSON_ENCODE_ANY);
+        struct kp_buf text;
+        kp_buf_init(&text, 0);
+        render(&text, id, json_string_value(json_object_get(e, "type")),
+               json_integer_value(json_object_get(e, "conversation_id")), payload,
+               payload ? strlen(payload) : 0);
+        kp_ws_send(c->conn, text.data, text.len);
+        kp_buf_release(&text);
+        free(payload);
     }
     json_decref(events);
 }

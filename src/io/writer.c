@@ -20,30 +20,56 @@ struct kp_writer {
     struct kp_writer_stats stats;
 };
 
-static void run_batch(struct kp_writer *w, struct kp_writer_job *batch)
+/* Runs every job of the batch in the open transaction; isolate puts each in a savepoint. */
+static bool run_jobs(struct kp_store *s, struct kp_writer_job *batch, bool isolate)
 {
-    struct kp_store *s = w->store;
-    uint64_t t0 = kp_clock_mono_ns();
+    bool all_ok = true;
+    for (struct kp_writer_job *j = batch; j; j = j->next) {
+        if (isolate && KP_STORE0(s, savepoint)) {
+            j->rc = KP_EIO;
+            continue;
+        }
+        j->rc = j->run(s, j->ctx);
+        if (isolate && j->rc)
+            KP_STORE0(s, undo);
+        else if (isolate)
+            KP_STORE0(s, release);
+        else if (j->rc)
+            return false;
+        all_ok = all_ok && !j->rc;
+    }
+    return all_ok;
+}
+
+static int begin(struct kp_store *s)
+{
     int rc = KP_STORE0(s, begin);
     for (int attempt = 0; rc == KP_EBUSY && attempt < 50; attempt++) {
         uv_sleep(20); /* another process holds the write lock (a CLI command): wait */
         rc = KP_STORE0(s, begin);
     }
+    return rc;
+}
+
+/*
+ * The fast path runs the whole batch without savepoints: a savepoint per job would make the
+ * full-text index flush its pending terms for every message. When a job fails, the batch is
+ * rolled back and run again with a savepoint around each job, so that one failure undoes only
+ * its own changes.
+ */
+static void run_batch(struct kp_writer *w, struct kp_writer_job *batch)
+{
+    struct kp_store *s = w->store;
+    uint64_t t0 = kp_clock_mono_ns();
     size_t n = 0;
-    for (struct kp_writer_job *j = batch; j; j = j->next, n++) {
-        if (rc) {
-            j->rc = KP_EIO;
-            continue;
-        }
-        if (KP_STORE0(s, savepoint)) {
-            j->rc = KP_EIO;
-            continue;
-        }
-        j->rc = j->run(s, j->ctx);
-        if (j->rc)
-            KP_STORE0(s, undo);
-        else
-            KP_STORE0(s, release);
+    for (struct kp_writer_job *j = batch; j; j = j->next)
+        n++;
+    int rc = begin(s);
+    if (!rc && !run_jobs(s, batch, false)) {
+        KP_STORE0(s, rollback);
+        rc = begin(s);
+        if (!rc)
+            run_jobs(s, batch, true);
     }
     if (!rc && (rc = KP_STORE0(s, commit)) != 0) {
         kp_log_error("commit of %zu jobs failed: %s", n, kp_strerror(rc));

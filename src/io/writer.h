@@ -15,7 +15,9 @@
 #include "../store/store.h"
 
 struct kp_writer_job {
-    /* On the writer thread, inside a savepoint: nonzero undoes this job's changes only. */
+    /* On the writer thread, in the batch's transaction: nonzero undoes this job's changes only.
+     * May run twice (after another job of the batch failed, the batch runs again with a
+     * savepoint around each job), so it must overwrite, not accumulate, what it fills in. */
     int (*run)(struct kp_store *s, void *ctx);
     /* On the loop thread after commit; rc is run's result or KP_EIO when the commit failed. */
     void (*done)(void *ctx, int rc);

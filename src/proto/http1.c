@@ -156,6 +156,8 @@ void kp_http1_next(struct kp_http1 *h)
 static int split_url(struct kp_http1 *h)
 {
     struct kp_http_request *r = &h->req;
+    /* trailers after a chunked body may have moved head since the headers were resolved */
+    r->url = h->head.data + h->offs[0];
     /* the url piece is NUL-terminated inside head; copy so url stays raw */
     size_t n = strlen(r->url);
     if (n == 0 || r->url[0] != '/')

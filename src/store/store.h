@@ -114,7 +114,7 @@ struct kp_event {
     int64_t id;
     const char *type; /* "message.created", "conversation.updated", ... */
     int64_t conversation_id, team_id, assignee_id;
-    json_t *payload; /* borrowed by event_add, owned by the caller after event_since */
+    struct kp_buf payload; /* JSON text, stored as it is */
 };
 
 struct kp_job {
@@ -198,6 +198,11 @@ struct kp_store_ops {
     int (*message_list)(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
                         json_t **out);
     int (*message_get)(struct kp_store *s, int64_t id, json_t **out);
+    /* The same conversation (seen by all) and message as JSON text appended to out, for event
+     * payloads on the write path; the conversation's team and assignee come back too. */
+    int (*conversation_text)(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
+                             int64_t *assignee_id);
+    int (*message_text)(struct kp_store *s, int64_t id, struct kp_buf *out);
     int (*message_add)(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
     /* Sets the analysis fields of a message (language for now). */
     int (*message_analysis)(struct kp_store *s, int64_t id, const char *lang);

@@ -473,13 +473,37 @@ static int sq_begin(struct kp_store *s)
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "BEGIN IMMEDIATE"));
 }
 
+/* Indexes the messages this transaction added, in one statement. */
+static int index_messages(struct sq *q)
+{
+    if (!q->fts_from)
+        return 0;
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO messages_fts(rowid, text) "
+                                     "SELECT id, text FROM messages WHERE id >= ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, q->fts_from);
+    int rc = kp_sq_exec_stmt(q, st);
+    if (!rc)
+        q->fts_from = 0;
+    return rc;
+}
+
+void kp_sq_index_later(struct sq *q, int64_t message_id)
+{
+    if (!q->fts_from || message_id < q->fts_from)
+        q->fts_from = message_id;
+}
+
 static int sq_commit(struct kp_store *s)
 {
-    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "COMMIT"));
+    int rc = index_messages(SQ(s));
+    return rc ? rc : kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "COMMIT"));
 }
 
 static int sq_rollback(struct kp_store *s)
 {
+    SQ(s)->fts_from = 0;
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "ROLLBACK"));
 }
 
@@ -863,7 +887,7 @@ static int audit_add(struct kp_store *s, int64_t agent_id, const char *action,
                                      "object_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return KP_EIO;
-    char *d = dump(detail);
+    char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     sqlite3_bind_int64(st, 1, kp_clock_now_ms());
     if (agent_id)
         sqlite3_bind_int64(st, 2, agent_id);
@@ -896,7 +920,6 @@ static int event_add(struct kp_store *s, struct kp_event *ev)
                                      "assignee_id, payload) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return KP_EIO;
-    char *d = dump(ev->payload);
     sqlite3_bind_int64(st, 1, kp_clock_now_ms());
     kp_sq_bind_text(st, 2, ev->type);
     if (ev->conversation_id)
@@ -905,10 +928,11 @@ static int event_add(struct kp_store *s, struct kp_event *ev)
         sqlite3_bind_int64(st, 4, ev->team_id);
     if (ev->assignee_id)
         sqlite3_bind_int64(st, 5, ev->assignee_id);
-    kp_sq_bind_text(st, 6, d);
-    int rc = insert(q, st, &ev->id);
-    free(d);
-    return rc;
+    if (ev->payload.len)
+        sqlite3_bind_text(st, 6, ev->payload.data, (int)ev->payload.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(st, 6, "{}", 2, SQLITE_STATIC);
+    return insert(q, st, &ev->id);
 }
 
 static int event_since(struct kp_store *s, int64_t since_id, int limit, json_t **out)
@@ -1058,6 +1082,8 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .conversation_tag = kp_sq_conversation_tag,
     .message_list = kp_sq_message_list,
     .message_get = kp_sq_message_get,
+    .conversation_text = kp_sq_conversation_text,
+    .message_text = kp_sq_message_text,
     .message_add = kp_sq_message_add,
     .message_analysis = kp_sq_message_analysis,
     .attachment_get = kp_sq_attachment_get,

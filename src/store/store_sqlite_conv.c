@@ -206,8 +206,8 @@ static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
 }
 
-/* last_message_at's position in CONV_COLUMNS: the page cursor is built from it */
-enum { CONV_COL_LAST = 13 };
+/* positions in CONV_COLUMNS */
+enum { CONV_COL_TEAM = 5, CONV_COL_ASSIGNEE = 6, CONV_COL_LAST = 13 };
 
 int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, struct kp_buf *out)
 {
@@ -386,6 +386,49 @@ int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out)
     return step_one(q, st, out);
 }
 
+/* Runs st (one row expected) into out as JSON text. */
+static int row_text(struct sq *q, sqlite3_stmt *st, struct kp_buf *out)
+{
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    int err = rc == SQLITE_ROW ? kp_sq_row_text(st, out) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return err;
+}
+
+int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
+                            int64_t *assignee_id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, CONV_COLUMNS "WHERE c.id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    int err = 0;
+    if (rc == SQLITE_ROW) {
+        *team_id = sqlite3_column_int64(st, CONV_COL_TEAM);
+        *assignee_id = sqlite3_column_int64(st, CONV_COL_ASSIGNEE);
+        err = kp_sq_row_text(st, out);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return err;
+}
+
+int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, MESSAGE_COLUMNS "WHERE m.id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return row_text(q, st, out);
+}
+
 static void preview(char *out, size_t cap, const char *text)
 {
     /* cut at a UTF-8 boundary, whitespace folded to single spaces */
@@ -439,8 +482,10 @@ static int insert_message(struct sq *q, int64_t conv, const char *direction, con
     kp_sq_bind_text(st, 8, external_id);
     sqlite3_bind_int64(st, 9, now);
     int rc = kp_sq_exec_stmt(q, st);
-    if (!rc)
+    if (!rc) {
         *id = sqlite3_last_insert_rowid(q->db);
+        kp_sq_index_later(q, *id);
+    }
     return rc;
 }
 

@@ -16,7 +16,7 @@ enum { STMT_CACHE = 96 };
 struct sq {
     struct kp_store base;
     sqlite3 *db;
-    int depth; /* savepoint nesting */
+    int64_t fts_from; /* first message id of this transaction still to be indexed, or 0 */
     struct {
         char *sql;
         sqlite3_stmt *st;
@@ -29,6 +29,9 @@ struct sq {
 
 /* A reset, cached statement for sql, or NULL (logged). Do not finalize it. */
 sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql);
+/* Marks a new message for the full-text index, which is written once per transaction at
+ * commit. */
+void kp_sq_index_later(struct sq *q, int64_t message_id);
 /* Maps sqlite result codes to KP_E*. */
 int kp_sq_err(struct sq *q, int rc);
 /* Runs a statement to completion (no rows expected). */
@@ -54,6 +57,9 @@ int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool
 int kp_sq_message_list(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
                        json_t **out);
 int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out);
+int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
+                            int64_t *assignee_id);
+int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out);
 int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
 int kp_sq_message_analysis(struct kp_store *s, int64_t id, const char *lang);
 int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size);

@@ -4,35 +4,50 @@
 
 #include <ctype.h>
 
-static const char *const de[] = {
-    "der",   "die",   "das",    "und",        "ist",   "nicht", "ich",   "sie",   "es",    "ein",
-    "eine",  "mit",   "auf",    "für",        "von",   "zu",    "den",   "dem",   "bitte", "meine",
-    "mein",  "wurde", "noch",   "kann",       "haben", "habe",  "wir",   "sehr",  "aber",  "auch",
-    "danke", "hallo", "leider", "bestellung", "ihr",   "ihnen", "keine", "schon", "wann",  "wie"};
-static const char *const en[] = {
-    "the",   "and",   "is",    "not",      "you",    "my",    "it",    "to",     "of",    "for",
-    "with",  "on",    "this",  "that",     "have",   "has",   "was",   "please", "your",  "can",
-    "order", "we",    "are",   "but",      "thanks", "thank", "hello", "hi",     "still", "when",
-    "how",   "would", "could", "received", "i",      "me",    "did",   "been",   "any",   "an"};
+enum { DE = 1, EN = 2 };
 
-static bool in(const char *w, const char *const *set, size_t n)
+/* Sorted by bytes for bsearch. */
+static const struct word {
+    const char *w;
+    int lang;
+} words[] = {
+    {"aber", DE},     {"an", EN},     {"and", EN},    {"any", EN},        {"are", EN},
+    {"auch", DE},     {"auf", DE},    {"been", EN},   {"bestellung", DE}, {"bitte", DE},
+    {"but", EN},      {"can", EN},    {"could", EN},  {"danke", DE},      {"das", DE},
+    {"dem", DE},      {"den", DE},    {"der", DE},    {"did", EN},        {"die", DE},
+    {"ein", DE},      {"eine", DE},   {"es", DE},     {"for", EN},        {"für", DE},
+    {"habe", DE},     {"haben", DE},  {"hallo", DE},  {"has", EN},        {"have", EN},
+    {"hello", EN},    {"hi", EN},     {"how", EN},    {"i", EN},          {"ich", DE},
+    {"ihnen", DE},    {"ihr", DE},    {"is", EN},     {"ist", DE},        {"it", EN},
+    {"kann", DE},     {"keine", DE},  {"leider", DE}, {"me", EN},         {"mein", DE},
+    {"meine", DE},    {"mit", DE},    {"my", EN},     {"nicht", DE},      {"noch", DE},
+    {"not", EN},      {"of", EN},     {"on", EN},     {"order", EN},      {"please", EN},
+    {"received", EN}, {"schon", DE},  {"sehr", DE},   {"sie", DE},        {"still", EN},
+    {"thank", EN},    {"thanks", EN}, {"that", EN},   {"the", EN},        {"this", EN},
+    {"to", EN},       {"und", DE},    {"von", DE},    {"wann", DE},       {"was", EN},
+    {"we", EN},       {"when", EN},   {"wie", DE},    {"wir", DE},        {"with", EN},
+    {"would", EN},    {"wurde", DE},  {"you", EN},    {"your", EN},       {"zu", DE},
+};
+
+static int cmp(const void *key, const void *elem)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(w, set[i]) == 0)
-            return true;
-    return false;
+    return strcmp(key, ((const struct word *)elem)->w);
 }
 
 const char *kp_language_detect(const char *text)
 {
-    int nde = 0, nen = 0, words = 0;
+    int nde = 0, nen = 0, n = 0;
     char w[32];
     const unsigned char *p = (const unsigned char *)text;
-    while (*p && words < 400) {
+    while (*p && n < 400) {
         while (*p && !(isalpha(*p) || *p >= 0x80))
             p++;
         size_t k = 0;
+        bool umlaut = false;
         while (*p && (isalpha(*p) || *p >= 0x80)) {
+            /* ä ö ü ß (UTF-8 lead byte 0xc3) are a strong German signal */
+            umlaut = umlaut ||
+                     (*p == 0xc3 && (p[1] == 0xa4 || p[1] == 0xb6 || p[1] == 0xbc || p[1] == 0x9f));
             if (k < sizeof(w) - 1)
                 w[k++] = (char)tolower(*p);
             p++;
@@ -40,13 +55,13 @@ const char *kp_language_detect(const char *text)
         if (!k)
             break;
         w[k] = '\0';
-        words++;
-        nde += in(w, de, KP_ARRAY_LEN(de));
-        nen += in(w, en, KP_ARRAY_LEN(en));
-        /* umlauts and ß are a strong German signal */
-        if (strstr(w, "\xc3\xa4") || strstr(w, "\xc3\xb6") || strstr(w, "\xc3\xbc") ||
-            strstr(w, "\xc3\x9f"))
-            nde++;
+        n++;
+        const struct word *hit = bsearch(w, words, KP_ARRAY_LEN(words), sizeof(words[0]), cmp);
+        if (hit) {
+            nde += (hit->lang & DE) != 0;
+            nen += (hit->lang & EN) != 0;
+        }
+        nde += umlaut;
     }
     if (nde + nen < 2 || nde == nen)
         return NULL;

@@ -33,6 +33,10 @@ def http1_seeds():
         'post-json-split': b'\x07' + post,
         'post-chunked': b'\0' + chunked,
         'post-chunked-split': b'\x03' + chunked,
+        # trailer fields after the body grow the header buffer once its pointers are set
+        'chunked-trailers-regrow': b'\0POST /api/v1/x?y=1 HTTP/1.1\r\nHost: kp\r\n'
+                                   b'Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n'
+                                   b'X-Trailer: ' + b't' * 300 + b'\r\n\r\n',
         'pipelined': b'\0' + get + post + chunked + b'DELETE /api/v1/tokens/3 HTTP/1.1\r\n\r\n',
         'pipelined-split': b'\x0b' + get + post + get,
         'upgrade': b'\0' + upgrade,

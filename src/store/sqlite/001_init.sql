@@ -119,9 +119,9 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     text, content = 'messages', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
-END;
+-- New messages are indexed in one statement per transaction, just before COMMIT (see
+-- store_sqlite.c): FTS5 flushes its pending terms at every statement savepoint, so a trigger
+-- per message would write index segments one message at a time.
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;

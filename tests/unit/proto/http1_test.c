@@ -123,6 +123,31 @@ static void test_chunked_body(void **state)
     kp_http1_release(&h);
 }
 
+static void test_chunked_trailers_grow_head(void **state)
+{
+    /* trailer fields arrive after the header pointers were set and may move the buffer */
+    struct kp_http1 h;
+    kp_http1_init(&h, &limits);
+    char req[4096];
+    char trailer[1500];
+    memset(trailer, 't', sizeof(trailer) - 1);
+    trailer[sizeof(trailer) - 1] = '\0';
+    int n = snprintf(req, sizeof(req),
+                     "POST /api/v1/x?y=1 HTTP/1.1\r\nHost: kp\r\nTransfer-Encoding: chunked\r\n"
+                     "\r\n3\r\nabc\r\n0\r\nX-Trailer: %s\r\nX-Other: 1\r\n\r\n",
+                     trailer);
+    size_t used;
+    assert_int_equal(kp_http1_feed(&h, req, (size_t)n, &used), KP_HTTP1_REQUEST);
+    assert_int_equal(used, (size_t)n);
+    assert_string_equal(h.req.url, "/api/v1/x?y=1");
+    assert_string_equal(h.req.path, "/api/v1/x");
+    assert_string_equal(h.req.query, "y=1");
+    assert_string_equal(kp_http_header(&h.req, "host"), "kp");
+    assert_string_equal(kp_http_header(&h.req, "transfer-encoding"), "chunked");
+    assert_string_equal(h.req.body, "abc");
+    kp_http1_release(&h);
+}
+
 static void test_pipelined_one_at_a_time(void **state)
 {
     struct kp_http1 h;
@@ -407,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_keep_alive_rules),
         cmocka_unit_test(test_post_with_body),
         cmocka_unit_test(test_chunked_body),
+        cmocka_unit_test(test_chunked_trailers_grow_head),
         cmocka_unit_test(test_pipelined_one_at_a_time),
         cmocka_unit_test(test_bytes_one_at_a_time),
         cmocka_unit_test(test_upgrade_stops_at_headers),

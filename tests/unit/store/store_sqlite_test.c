@@ -756,11 +756,11 @@ static void test_events(void **state)
     int64_t ids[3];
     assert_int_equal(KP_STORE0(s, begin), 0);
     for (int i = 0; i < 3; i++) {
-        json_t *p = json_pack("{si}", "n", i);
-        struct kp_event ev = {
-            .type = types[i], .conversation_id = 10 + i, .team_id = i ? 2 : 0, .payload = p};
+        struct kp_event ev = {.type = types[i], .conversation_id = 10 + i, .team_id = i ? 2 : 0};
+        kp_buf_init(&ev.payload, 0);
+        kp_buf_printf(&ev.payload, "{\"n\":%d}", i);
         assert_int_equal(KP_STORE(s, event_add, &ev), 0);
-        json_decref(p);
+        kp_buf_release(&ev.payload);
         ids[i] = ev.id;
         assert_true(i == 0 || ids[i] > ids[i - 1]);
     }

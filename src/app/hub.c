@@ -54,7 +54,8 @@ static void on_drain(uv_timer_t *t)
 {
     struct hub *h = t->data;
     bool late = kp_clock_now_ms() - h->drain_started > DRAIN_MAX_MS;
-    if (!late && (kp_server_busy(h->server) || kp_writer_pending(h->api.writer)))
+    if (!late &&
+        (kp_server_busy(h->server) || kp_writer_pending(h->api.writer) || kp_jobs_busy(h->jobs)))
         return;
     if (late)
         kp_log_warn("stopping with %zu requests still open", kp_server_busy(h->server));

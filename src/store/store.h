@@ -203,6 +203,8 @@ struct kp_store_ops {
     int (*conversation_text)(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
                              int64_t *assignee_id);
     int (*message_text)(struct kp_store *s, int64_t id, struct kp_buf *out);
+    /* Only the text of a message, appended to out. */
+    int (*message_body)(struct kp_store *s, int64_t id, struct kp_buf *out);
     int (*message_add)(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
     /* Sets the analysis fields of a message (language for now). */
     int (*message_analysis)(struct kp_store *s, int64_t id, const char *lang);
@@ -228,8 +230,11 @@ struct kp_store_ops {
     int (*event_last)(struct kp_store *s, int64_t *id);
 
     int (*job_enqueue)(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms);
-    /* KP_ENOTFOUND when no job is due. */
-    int (*job_claim)(struct kp_store *s, int64_t now_ms, struct kp_job *out);
+    /* Claims up to cap due jobs, oldest first, and leases them for a minute (a crash before
+     * job_finish makes them due again then); *n says how many. KP_ENOTFOUND when none is due.
+     * Each payload is owned by the caller. */
+    int (*job_claim)(struct kp_store *s, int64_t now_ms, struct kp_job *jobs, size_t cap,
+                     size_t *n);
     /* error NULL: done and deleted; else retried at retry_at_ms. */
     int (*job_finish)(struct kp_store *s, int64_t id, const char *error, int64_t retry_at_ms);
 

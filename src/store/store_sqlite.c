@@ -40,11 +40,23 @@ int kp_sq_err(struct sq *q, int rc)
     return KP_EIO;
 }
 
-sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql)
+static sqlite3_stmt *cached(struct sq *q, const char *sql, bool literal)
 {
+    /* a string literal is found by its address; built SQL only by its text, because a freed
+     * buffer's address may come back holding other SQL */
+    for (int i = 0; literal && i < STMT_CACHE; i++) {
+        if (q->cache[i].key == sql && q->cache[i].st) {
+            q->cache[i].used = ++q->tick;
+            sqlite3_reset(q->cache[i].st);
+            sqlite3_clear_bindings(q->cache[i].st);
+            return q->cache[i].st;
+        }
+    }
     int victim = 0;
     for (int i = 0; i < STMT_CACHE; i++) {
         if (q->cache[i].sql && strcmp(q->cache[i].sql, sql) == 0) {
+            if (literal)
+                q->cache[i].key = sql;
             q->cache[i].used = ++q->tick;
             sqlite3_reset(q->cache[i].st);
             sqlite3_clear_bindings(q->cache[i].st);
@@ -63,9 +75,20 @@ sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql)
         free(q->cache[victim].sql);
     }
     q->cache[victim].sql = kp_xstrdup(sql);
+    q->cache[victim].key = literal ? sql : NULL;
     q->cache[victim].st = st;
     q->cache[victim].used = ++q->tick;
     return st;
+}
+
+sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql)
+{
+    return cached(q, sql, true);
+}
+
+sqlite3_stmt *kp_sq_stmt_built(struct sq *q, const char *sql)
+{
+    return cached(q, sql, false);
 }
 
 int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st)
@@ -402,6 +425,12 @@ static void sq_close(struct kp_store *s)
 
 static int sq_open(const char *url, struct kp_store **out)
 {
+    static bool configured;
+    if (!configured) {
+        /* no global allocator mutex; connections are never shared between threads */
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        configured = true;
+    }
     extern const struct kp_store_ops kp_store_sqlite_ops;
     *out = NULL;
     char dir[1024], path[1100];
@@ -976,30 +1005,43 @@ int kp_sq_job_enqueue(struct kp_store *s, const char *kind, json_t *payload, int
     return rc;
 }
 
-static int job_claim(struct kp_store *s, int64_t now_ms, struct kp_job *out)
+static int job_claim(struct kp_store *s, int64_t now_ms, struct kp_job *jobs, size_t cap, size_t *n)
 {
     struct sq *q = SQ(s);
+    *n = 0;
     sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, kind, payload, attempts FROM jobs "
-                                     "WHERE run_at <= ? ORDER BY run_at, id LIMIT 1");
+                                     "WHERE run_at <= ? ORDER BY run_at, id LIMIT ?");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, now_ms);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->id = sqlite3_column_int64(st, 0);
-        snprintf(out->kind, sizeof(out->kind), "%s", (const char *)sqlite3_column_text(st, 1));
-        out->payload = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-        if (!out->payload)
-            out->payload = json_object();
-        out->attempts = sqlite3_column_int(st, 3) + 1;
+    sqlite3_bind_int64(st, 2, (int64_t)cap);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct kp_job *j = &jobs[(*n)++];
+        j->id = sqlite3_column_int64(st, 0);
+        snprintf(j->kind, sizeof(j->kind), "%s", (const char *)sqlite3_column_text(st, 1));
+        j->payload = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        if (!j->payload)
+            j->payload = json_object();
+        j->attempts = sqlite3_column_int(st, 3) + 1;
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
-    /* lease: another claim in this or a later transaction skips it for a minute */
-    st = kp_sq_stmt(q, "UPDATE jobs SET attempts = attempts + 1, run_at = ? WHERE id = ?");
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < *n; i++)
+            json_decref(jobs[i].payload);
+        *n = 0;
+        return kp_sq_err(q, rc);
+    }
+    if (!*n)
+        return KP_ENOTFOUND;
+    /* the lease: the same rows, as this transaction sees them */
+    st = kp_sq_stmt(q, "UPDATE jobs SET attempts = attempts + 1, run_at = ?1 WHERE id IN "
+                       "(SELECT id FROM jobs WHERE run_at <= ?2 ORDER BY run_at, id LIMIT ?3)");
+    if (!st)
+        return KP_EIO;
     sqlite3_bind_int64(st, 1, now_ms + 60000);
-    sqlite3_bind_int64(st, 2, out->id);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
     return kp_sq_exec_stmt(q, st);
 }
 
@@ -1084,6 +1126,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .message_get = kp_sq_message_get,
     .conversation_text = kp_sq_conversation_text,
     .message_text = kp_sq_message_text,
+    .message_body = kp_sq_message_body,
     .message_add = kp_sq_message_add,
     .message_analysis = kp_sq_message_analysis,
     .attachment_get = kp_sq_attachment_get,

@@ -244,7 +244,7 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
                                 "WHERE messages_fts MATCH :fts)"
                               : " AND 0");
     kp_buf_puts(&sql, " ORDER BY c.last_message_at DESC, c.id DESC LIMIT :limit");
-    sqlite3_stmt *st = kp_sq_stmt(q, sql.data);
+    sqlite3_stmt *st = kp_sq_stmt_built(q, sql.data);
     kp_buf_release(&sql);
     if (!st) {
         free(fts);
@@ -427,6 +427,23 @@ int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out)
     if (st)
         sqlite3_bind_int64(st, 1, id);
     return row_text(q, st, out);
+}
+
+int kp_sq_message_body(struct kp_store *s, int64_t id, struct kp_buf *out)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT text FROM messages WHERE id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    int err = rc == SQLITE_ROW ? kp_buf_append(out, sqlite3_column_text(st, 0),
+                                               (size_t)sqlite3_column_bytes(st, 0))
+                               : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return err;
 }
 
 static void preview(char *out, size_t cap, const char *text)

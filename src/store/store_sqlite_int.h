@@ -18,6 +18,7 @@ struct sq {
     sqlite3 *db;
     int64_t fts_from; /* first message id of this transaction still to be indexed, or 0 */
     struct {
+        const char *key; /* the caller's pointer: most SQL is a string literal */
         char *sql;
         sqlite3_stmt *st;
         uint64_t used;
@@ -27,8 +28,10 @@ struct sq {
 
 #define SQ(s) ((struct sq *)(s))
 
-/* A reset, cached statement for sql, or NULL (logged). Do not finalize it. */
+/* A reset, cached statement for sql, or NULL (logged). Do not finalize it. sql must be a
+ * string literal (it is looked up by address); SQL built at run time uses kp_sq_stmt_built. */
 sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql);
+sqlite3_stmt *kp_sq_stmt_built(struct sq *q, const char *sql);
 /* Marks a new message for the full-text index, which is written once per transaction at
  * commit. */
 void kp_sq_index_later(struct sq *q, int64_t message_id);
@@ -60,6 +63,7 @@ int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out);
 int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
                             int64_t *assignee_id);
 int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out);
+int kp_sq_message_body(struct kp_store *s, int64_t id, struct kp_buf *out);
 int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
 int kp_sq_message_analysis(struct kp_store *s, int64_t id, const char *lang);
 int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size);

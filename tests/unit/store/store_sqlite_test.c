@@ -700,6 +700,7 @@ static void test_search(void **state)
 
 static void test_jobs(void **state)
 {
+    size_t n;
     struct fixture *f = *state;
     populate(f);
     struct kp_store *s = f->s;
@@ -708,13 +709,13 @@ static void test_jobs(void **state)
     struct kp_job job;
     /* the ingest enqueued its analysis job */
     assert_int_equal(KP_STORE0(s, begin), 0);
-    assert_int_equal(KP_STORE(s, job_claim, now + 1000, &job), 0);
+    assert_int_equal(KP_STORE(s, job_claim, now + 1000, &job, 1, &n), 0);
     assert_string_equal(job.kind, "message.analyse");
     assert_int_equal(json_integer_value(json_object_get(job.payload, "message_id")), r.message_id);
     assert_int_equal(job.attempts, 1);
     json_decref(job.payload);
     /* claimed: not handed out again while its lease runs */
-    assert_int_equal(KP_STORE(s, job_claim, now + 1000, &job), KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, job_claim, now + 1000, &job, 1, &n), KP_ENOTFOUND);
     json_t *later = json_pack("{ss}", "to", "hook");
     assert_int_equal(KP_STORE(s, job_enqueue, "webhook", later, now + 3600000), 0);
     json_decref(later);
@@ -722,25 +723,25 @@ static void test_jobs(void **state)
 
     assert_int_equal(KP_STORE0(s, begin), 0);
     /* after the lease it comes back, with the attempt counted */
-    assert_int_equal(KP_STORE(s, job_claim, now + 120000, &job), 0);
+    assert_int_equal(KP_STORE(s, job_claim, now + 120000, &job, 1, &n), 0);
     assert_string_equal(job.kind, "message.analyse");
     assert_int_equal(job.attempts, 2);
     json_decref(job.payload);
     int64_t id = job.id;
     assert_int_equal(KP_STORE(s, job_finish, id, "timeout", now + 500000), 0);
-    assert_int_equal(KP_STORE(s, job_claim, now + 400000, &job), KP_ENOTFOUND);
-    assert_int_equal(KP_STORE(s, job_claim, now + 500000, &job), 0);
+    assert_int_equal(KP_STORE(s, job_claim, now + 400000, &job, 1, &n), KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, job_claim, now + 500000, &job, 1, &n), 0);
     assert_int_equal(job.id, id);
     assert_int_equal(job.attempts, 3);
     json_decref(job.payload);
     assert_int_equal(KP_STORE(s, job_finish, id, NULL, 0), 0);
     /* done: only the future webhook job is left */
-    assert_int_equal(KP_STORE(s, job_claim, now + 3600000, &job), 0);
+    assert_int_equal(KP_STORE(s, job_claim, now + 3600000, &job, 1, &n), 0);
     assert_string_equal(job.kind, "webhook");
     assert_string_equal(json_string_value(json_object_get(job.payload, "to")), "hook");
     json_decref(job.payload);
     assert_int_equal(KP_STORE(s, job_finish, job.id, NULL, 0), 0);
-    assert_int_equal(KP_STORE(s, job_claim, INT64_MAX / 2, &job), KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, job_claim, INT64_MAX / 2, &job, 1, &n), KP_ENOTFOUND);
     assert_int_equal(KP_STORE0(s, commit), 0);
     json_t *st;
     assert_int_equal(KP_STORE(s, stats, &st), 0);

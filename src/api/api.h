@@ -126,17 +126,15 @@ void kp_api_on_finish(struct kp_req *req, void *api);
 void kp_api_routes_foreach(void (*fn)(const struct kp_route *r, void *ud), void *ud);
 
 /* Shared helpers for conversation events (api_conversations.c). */
-struct kp_api_event {
-    struct kp_event ev; /* payload {"conversation":{...},"message":{...}?} */
-    size_t conv_off, conv_len, msg_off, msg_len; /* where the parts sit in the payload */
-};
-/* In a write job: records event type for conversation id (and message, when message_id) into
- * e and the event log. May run again on the same e: it starts over. */
+/* In a write job: records an event of type for the conversation (and message, when
+ * message_id) with the conversation's team and assignee as they are now, into ev and the
+ * event log. */
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
-                              int64_t message_id, struct kp_api_event *e);
-/* On the loop after commit: pushes the event to the stream. */
-void kp_api_publish(struct kp_api *api, struct kp_api_event *e);
-/* Frees the payload (after publishing, or when the write failed). */
-void kp_api_event_release(struct kp_api_event *e);
+                              int64_t message_id, struct kp_event *ev);
+/* On the loop after commit: pushes the event to the agents' stream. */
+void kp_api_publish(struct kp_api *api, const struct kp_event *ev);
+/* Answers with the conversation (or message) as stored now. */
+void kp_call_conversation(struct kp_call *call, int status, int64_t id);
+void kp_call_message(struct kp_call *call, int status, int64_t id);
 
 #endif

@@ -12,39 +12,43 @@
 enum { TIMELINE_MAX = 200 };
 
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
-                              int64_t message_id, struct kp_api_event *e)
+                              int64_t message_id, struct kp_event *ev)
 {
-    struct kp_event *ev = &e->ev;
-    if (!ev->payload.cap)
-        kp_buf_init(&ev->payload, 16 << 20);
-    kp_buf_reset(&ev->payload);
-    ev->type = type;
-    ev->conversation_id = conversation_id;
-    kp_buf_puts(&ev->payload, "{\"conversation\":");
-    e->conv_off = ev->payload.len;
-    int rc = KP_STORE(s, conversation_text, conversation_id, &ev->payload, &ev->team_id,
-                      &ev->assignee_id);
-    e->conv_len = ev->payload.len - e->conv_off;
-    e->msg_off = e->msg_len = 0;
-    if (!rc && message_id) {
-        kp_buf_puts(&ev->payload, ",\"message\":");
-        e->msg_off = ev->payload.len;
-        rc = KP_STORE(s, message_text, message_id, &ev->payload);
-        e->msg_len = ev->payload.len - e->msg_off;
-    }
-    if (!rc)
-        rc = kp_buf_puts(&ev->payload, "}");
+    static const struct kp_viewer all = {.admin = true};
+    *ev = (struct kp_event){
+        .type = type, .conversation_id = conversation_id, .message_id = message_id};
+    int rc =
+        KP_STORE(s, conversation_access, &all, conversation_id, &ev->team_id, &ev->assignee_id);
     return rc ? rc : KP_STORE(s, event_add, ev);
 }
 
-void kp_api_publish(struct kp_api *api, struct kp_api_event *e)
+void kp_api_publish(struct kp_api *api, const struct kp_event *ev)
 {
-    kp_stream_publish(api->stream, &e->ev);
+    kp_stream_publish(api->stream, ev);
 }
 
-void kp_api_event_release(struct kp_api_event *e)
+/* Answers with one row rendered by render (conversation_text or message_text). */
+static void respond_text(struct kp_call *call, int status, int64_t id, bool message)
 {
-    kp_buf_release(&e->ev.payload);
+    struct kp_buf b;
+    kp_buf_init(&b, 16 << 20);
+    struct kp_store *s = call->api->store;
+    int rc = message ? KP_STORE(s, message_text, id, &b) : KP_STORE(s, conversation_text, id, &b);
+    if (rc)
+        kp_call_store_error(call, rc, message ? "message" : "conversation");
+    else
+        kp_req_respond(call->req, status, "application/json", "", b.data, b.len);
+    kp_buf_release(&b);
+}
+
+void kp_call_conversation(struct kp_call *call, int status, int64_t id)
+{
+    respond_text(call, status, id, false);
+}
+
+void kp_call_message(struct kp_call *call, int status, int64_t id)
+{
+    respond_text(call, status, id, true);
 }
 
 /* ---- reads ---- */
@@ -190,19 +194,18 @@ struct conv_write {
     const char *tag, *note;
     struct kp_message_new msg;
     int64_t message_id;
-    struct kp_api_event ev;
+    struct kp_event ev;
     json_t *detail; /* for the audit log, borrowed from the body */
 };
 
 static int write_run(struct kp_store *s, void *ctx)
 {
     struct conv_write *w = ctx;
-    json_t *conv;
+    int64_t team, assignee;
     w->message_id = 0;
-    int rc = KP_STORE(s, conversation_get, &w->viewer, w->id, &conv);
+    int rc = KP_STORE(s, conversation_access, &w->viewer, w->id, &team, &assignee);
     if (rc)
         return rc;
-    json_decref(conv);
     switch (w->op) {
     case UPDATE:
     case ASSIGN:
@@ -244,7 +247,6 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
 {
     struct conv_write *w = ctx;
     if (rc) {
-        kp_api_event_release(&w->ev);
         kp_call_store_error(call, rc,
                             rc == KP_ENOTFOUND && w->op >= ASSIGN && w->op <= TRANSFER
                                 ? "conversation, team or agent"
@@ -252,12 +254,10 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
         return;
     }
     kp_api_publish(call->api, &w->ev);
-    const char *p = w->ev.ev.payload.data;
     if (w->op == MESSAGE)
-        kp_req_respond(call->req, 201, "application/json", "", p + w->ev.msg_off, w->ev.msg_len);
+        kp_call_message(call, 201, w->message_id);
     else
-        kp_req_respond(call->req, 200, "application/json", "", p + w->ev.conv_off, w->ev.conv_len);
-    kp_api_event_release(&w->ev);
+        kp_call_conversation(call, 200, w->id);
 }
 
 static struct conv_write *new_write(struct kp_call *call, enum op op)

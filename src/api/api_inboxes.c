@@ -105,24 +105,28 @@ struct ingest {
     struct kp_inbound in;
     struct kp_attachment_new att[MAX_ATTACHMENTS];
     struct kp_ingest_result res;
-    struct kp_api_event ev;
+    struct kp_event ev;
 };
 
 static int ingest_run(struct kp_store *s, void *ctx)
 {
     struct ingest *g = ctx;
     int rc = KP_STORE(s, ingest, &g->in, &g->res);
-    if (!rc && !g->res.duplicate)
-        rc = kp_api_conversation_event(s, "message.created", g->res.conversation_id,
-                                       g->res.message_id, &g->ev);
-    return rc;
+    if (rc || g->res.duplicate)
+        return rc;
+    /* the ingest knows who may see the conversation: no need to look it up again */
+    g->ev = (struct kp_event){.type = "message.created",
+                              .conversation_id = g->res.conversation_id,
+                              .message_id = g->res.message_id,
+                              .team_id = g->res.team_id,
+                              .assignee_id = g->res.assignee_id};
+    return KP_STORE(s, event_add, &g->ev);
 }
 
 static void ingest_done(struct kp_call *call, void *ctx, int rc)
 {
     struct ingest *g = ctx;
     if (rc) {
-        kp_api_event_release(&g->ev);
         kp_call_store_error(call, rc, "inbox");
         return;
     }
@@ -130,7 +134,6 @@ static void ingest_done(struct kp_call *call, void *ctx, int rc)
     kp_metrics_ingested(api->metrics, "api", g->res.duplicate);
     if (!g->res.duplicate) {
         kp_api_publish(api, &g->ev);
-        kp_api_event_release(&g->ev);
         if (api->on_ingested)
             api->on_ingested(api);
     }

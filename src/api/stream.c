@@ -22,11 +22,13 @@ struct client {
 struct kp_stream {
     struct client *clients;
     size_t n;
+    struct kp_store *store;
 };
 
-int kp_stream_new(struct kp_stream **out)
+int kp_stream_new(struct kp_store *store, struct kp_stream **out)
 {
     *out = kp_xcalloc(1, sizeof(**out));
+    (*out)->store = store;
     return 0;
 }
 
@@ -55,17 +57,28 @@ static bool may_see(const struct client *c, int64_t team_id, int64_t assignee_id
     return false;
 }
 
-/* {"id":..,"type":..,"conversation_id":..,"payload":..} into b. */
-static void render(struct kp_buf *b, int64_t id, const char *type, int64_t conversation_id,
-                   const char *payload, size_t len)
+/* {"id":..,"type":..,"conversation_id":..,"payload":{"conversation":..,"message":..}} into b,
+ * the payload read now. A conversation or message deleted since gives a null part. */
+static void render(struct kp_store *store, struct kp_buf *b, const struct kp_event *ev)
 {
-    kp_buf_printf(b, "{\"id\":%lld,\"type\":\"%s\",\"conversation_id\":%lld,\"payload\":",
-                  (long long)id, type, (long long)conversation_id);
-    if (len)
-        kp_buf_append(b, payload, len);
-    else
+    kp_buf_printf(b,
+                  "{\"id\":%lld,\"type\":\"%s\",\"conversation_id\":%lld,\"payload\":"
+                  "{\"conversation\":",
+                  (long long)ev->id, ev->type, (long long)ev->conversation_id);
+    size_t mark = b->len;
+    if (KP_STORE(store, conversation_text, ev->conversation_id, b)) {
+        b->len = mark;
         kp_buf_puts(b, "null");
-    kp_buf_puts(b, "}");
+    }
+    if (ev->message_id) {
+        kp_buf_puts(b, ",\"message\":");
+        mark = b->len;
+        if (KP_STORE(store, message_text, ev->message_id, b)) {
+            b->len = mark;
+            kp_buf_puts(b, "null");
+        }
+    }
+    kp_buf_puts(b, "}}");
 }
 
 void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev)
@@ -76,7 +89,7 @@ void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev)
         if (ev->id <= c->last_id || !may_see(c, ev->team_id, ev->assignee_id))
             continue;
         if (!text.len)
-            render(&text, ev->id, ev->type, ev->conversation_id, ev->payload.data, ev->payload.len);
+            render(s->store, &text, ev);
         kp_ws_send(c->conn, text.data, text.len);
         c->last_id = ev->id;
     }
@@ -138,20 +151,22 @@ static void replay(struct kp_api *api, struct client *c, int64_t since)
     json_t *e;
     json_array_foreach(events, i, e)
     {
-        int64_t id = json_integer_value(json_object_get(e, "id"));
-        c->last_id = id;
-        if (!may_see(c, json_integer_value(json_object_get(e, "team_id")),
-                     json_integer_value(json_object_get(e, "assignee_id"))))
+        struct kp_event ev = {
+            .id = kp_json_int(e, "id", 0),
+            .type = kp_json_str(e, "type"),
+            .conversation_id = kp_json_int(e, "conversation_id", 0),
+            .message_id = kp_json_int(e, "message_id", 0),
+            .team_id = kp_json_int(e, "team_id", 0),
+            .assignee_id = kp_json_int(e, "assignee_id", 0),
+        };
+        c->last_id = ev.id;
+        if (!may_see(c, ev.team_id, ev.assignee_id))
             continue;
-        char *payload = json_dumps(json_object_get(e, "payload"), JSON_COMPACT | JSON_ENCODE_ANY);
         struct kp_buf text;
         kp_buf_init(&text, 0);
-        render(&text, id, json_string_value(json_object_get(e, "type")),
-               json_integer_value(json_object_get(e, "conversation_id")), payload,
-               payload ? strlen(payload) : 0);
+        render(api->store, &text, &ev);
         kp_ws_send(c->conn, text.data, text.len);
         kp_buf_release(&text);
-        free(payload);
     }
     json_decref(events);
 }

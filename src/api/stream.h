@@ -9,10 +9,12 @@
 
 #include "api.h"
 
-int kp_stream_new(struct kp_stream **out);
+/* Payloads are read from store (the loop's read handle) when an event is pushed. */
+int kp_stream_new(struct kp_store *store, struct kp_stream **out);
 /* Closes nothing: the server closes the connections; this only frees the registry. */
 void kp_stream_free(struct kp_stream *s);
-/* Pushes ev (already committed) to the clients allowed to see it. */
+/* Pushes ev (already committed) to the clients allowed to see it, with the conversation and
+ * message as they are now; nothing is read when no client may see it. */
 void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev);
 size_t kp_stream_clients(struct kp_stream *s);
 

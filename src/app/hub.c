@@ -134,7 +134,7 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
     api->cookie_secure = cfg->cookie_secure;
     api->on_ingested = on_ingested;
     kp_metrics_new(&api->metrics);
-    kp_stream_new(&api->stream);
+    kp_stream_new(rstore, &api->stream);
     kp_auth_cache_new(&api->auth);
     kp_cache_new(cfg->cache_bytes, &api->cache);
     if ((rc = kp_writer_new(h.loop, wstore, &api->writer))) {

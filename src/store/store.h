@@ -110,11 +110,11 @@ struct kp_ingest_result {
     int64_t team_id, assignee_id; /* of the conversation, for event visibility */
 };
 
+/* A committed change, by reference: who may see it (team, assignee) and what to read. */
 struct kp_event {
     int64_t id;
     const char *type; /* "message.created", "conversation.updated", ... */
-    int64_t conversation_id, team_id, assignee_id;
-    struct kp_buf payload; /* JSON text, stored as it is */
+    int64_t conversation_id, message_id, team_id, assignee_id;
 };
 
 struct kp_job {
@@ -192,16 +192,19 @@ struct kp_store_ops {
     /* KP_ENOTFOUND when missing or not visible to the viewer. Includes contact and tags. */
     int (*conversation_get)(struct kp_store *s, const struct kp_viewer *v, int64_t id,
                             json_t **out);
+    /* KP_ENOTFOUND unless the viewer may see the conversation; else its team and assignee
+     * (0 when none). */
+    int (*conversation_access)(struct kp_store *s, const struct kp_viewer *v, int64_t id,
+                               int64_t *team_id, int64_t *assignee_id);
     int (*conversation_update)(struct kp_store *s, int64_t id, const struct kp_conv_change *ch);
     int (*conversation_tag)(struct kp_store *s, int64_t id, const char *tag, bool add);
     /* Messages of a conversation, oldest first, after message id `after`. */
     int (*message_list)(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
                         json_t **out);
     int (*message_get)(struct kp_store *s, int64_t id, json_t **out);
-    /* The same conversation (seen by all) and message as JSON text appended to out, for event
-     * payloads on the write path; the conversation's team and assignee come back too. */
-    int (*conversation_text)(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
-                             int64_t *assignee_id);
+    /* The same conversation (seen by all) and message as JSON text appended to out: answers
+     * and event payloads that need no JSON tree. */
+    int (*conversation_text)(struct kp_store *s, int64_t id, struct kp_buf *out);
     int (*message_text)(struct kp_store *s, int64_t id, struct kp_buf *out);
     /* Only the text of a message, appended to out. */
     int (*message_body)(struct kp_store *s, int64_t id, struct kp_buf *out);
@@ -223,8 +226,8 @@ struct kp_store_ops {
     int (*audit_list)(struct kp_store *s, int64_t before_id, int limit, json_t **out);
 
     int (*event_add)(struct kp_store *s, struct kp_event *ev);
-    /* Events after since_id, oldest first: a JSON array of {id,type,conversation_id,team_id,
-     * assignee_id,payload,ts}. */
+    /* Events after since_id, oldest first: a JSON array of {id,ts,type,conversation_id,
+     * message_id,team_id,assignee_id}. */
     int (*event_since)(struct kp_store *s, int64_t since_id, int limit, json_t **out);
     /* The newest committed event id, 0 when there is none. */
     int (*event_last)(struct kp_store *s, int64_t *id);

@@ -945,31 +945,24 @@ static int audit_list(struct kp_store *s, int64_t before_id, int limit, json_t *
 static int event_add(struct kp_store *s, struct kp_event *ev)
 {
     struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO events(ts, type, conversation_id, team_id, "
-                                     "assignee_id, payload) VALUES (?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO events(ts, type, conversation_id, message_id, "
+                                     "team_id, assignee_id) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, kp_clock_now_ms());
     kp_sq_bind_text(st, 2, ev->type);
-    if (ev->conversation_id)
-        sqlite3_bind_int64(st, 3, ev->conversation_id);
-    if (ev->team_id)
-        sqlite3_bind_int64(st, 4, ev->team_id);
-    if (ev->assignee_id)
-        sqlite3_bind_int64(st, 5, ev->assignee_id);
-    if (ev->payload.len)
-        sqlite3_bind_text(st, 6, ev->payload.data, (int)ev->payload.len, SQLITE_STATIC);
-    else
-        sqlite3_bind_text(st, 6, "{}", 2, SQLITE_STATIC);
+    int64_t refs[] = {ev->conversation_id, ev->message_id, ev->team_id, ev->assignee_id};
+    for (int i = 0; i < 4; i++)
+        if (refs[i])
+            sqlite3_bind_int64(st, 3 + i, refs[i]);
     return insert(q, st, &ev->id);
 }
 
 static int event_since(struct kp_store *s, int64_t since_id, int limit, json_t **out)
 {
     struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, ts, type, conversation_id, team_id, "
-                                     "assignee_id, payload AS payload_json FROM events "
-                                     "WHERE id > ? ORDER BY id LIMIT ?");
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, ts, type, conversation_id, message_id, team_id, "
+                                     "assignee_id FROM events WHERE id > ? ORDER BY id LIMIT ?");
     if (st) {
         sqlite3_bind_int64(st, 1, since_id);
         sqlite3_bind_int(st, 2, limit);
@@ -1120,6 +1113,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .identity_delete = kp_sq_identity_delete,
     .conversation_list = kp_sq_conversation_list,
     .conversation_get = kp_sq_conversation_get,
+    .conversation_access = kp_sq_conversation_access,
     .conversation_update = kp_sq_conversation_update,
     .conversation_tag = kp_sq_conversation_tag,
     .message_list = kp_sq_message_list,

@@ -207,7 +207,7 @@ static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
 }
 
 /* positions in CONV_COLUMNS */
-enum { CONV_COL_TEAM = 5, CONV_COL_ASSIGNEE = 6, CONV_COL_LAST = 13 };
+enum { CONV_COL_LAST = 13 };
 
 int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, struct kp_buf *out)
 {
@@ -399,25 +399,33 @@ static int row_text(struct sq *q, sqlite3_stmt *st, struct kp_buf *out)
     return err;
 }
 
-int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out, int64_t *team_id,
-                            int64_t *assignee_id)
+int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out)
 {
     struct sq *q = SQ(s);
     sqlite3_stmt *st = kp_sq_stmt(q, CONV_COLUMNS "WHERE c.id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return row_text(q, st, out);
+}
+
+int kp_sq_conversation_access(struct kp_store *s, const struct kp_viewer *v, int64_t id,
+                              int64_t *team_id, int64_t *assignee_id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT coalesce(c.team_id, 0), coalesce(c.assignee_id, 0) "
+                                     "FROM conversations c WHERE c.id = ?3 AND " KP_SQ_VISIBLE);
     if (!st)
         return KP_EIO;
-    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 1, v->agent_id);
+    sqlite3_bind_int(st, 2, v->admin);
+    sqlite3_bind_int64(st, 3, id);
     int rc = sqlite3_step(st);
-    int err = 0;
     if (rc == SQLITE_ROW) {
-        *team_id = sqlite3_column_int64(st, CONV_COL_TEAM);
-        *assignee_id = sqlite3_column_int64(st, CONV_COL_ASSIGNEE);
-        err = kp_sq_row_text(st, out);
+        *team_id = sqlite3_column_int64(st, 0);
+        *assignee_id = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
-    return err;
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
 }
 
 int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out)

@@ -157,14 +157,15 @@ CREATE TABLE audit_log (
 );
 
 -- Committed changes, in order, for the WebSocket stream and for catching up after a reconnect.
+-- Only references: what changed is read when the event is pushed, so it is always current.
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
     ts INTEGER NOT NULL,
     type TEXT NOT NULL,
     conversation_id INTEGER,
+    message_id INTEGER,
     team_id INTEGER,
-    assignee_id INTEGER,
-    payload TEXT NOT NULL
+    assignee_id INTEGER
 );
 
 -- Durable work that runs after a commit (analysis, rules, webhooks).

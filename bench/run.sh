@@ -434,6 +434,29 @@ row "Idle RSS with demo data loaded (MB)" \
     "nginx master + workers: $(awk -v k="$NGX_RSS" 'BEGIN { printf "%.1f", k / 1024 }')" "< 30" \
     "$(verdict "$RSS_IDLE" "<" 30720)"
 
+# c') the same list with the answer cache off: every request runs the query and renders rows
+STAGE=get-list-uncached
+log "c') the same GET list with the answer cache off (KNOTENPUNKT_CACHE_BYTES=0)"
+KNOTENPUNKT_CACHE_BYTES=0 start_kp serve "$D2" serve-nocache 30
+NOCACHE_PID=$KP_PID
+NC_URL="http://127.0.0.1:$KP_PORT/api/v1/conversations?limit=25"
+wrk -t2 -c64 -d"$WRK_DURATION" --latency "${auth[@]}" "$NC_URL" >"$OUT/wrk-kp-nocache.txt" 2>&1
+wrk -t1 -c10 -d"$WRK_DURATION" --latency -s "$OUT/paced.lua" "${auth[@]}" "$NC_URL" \
+    >"$OUT/wrk-kp-nocache-paced.txt" 2>&1
+NC_RPS=$(wrk_rps "$OUT/wrk-kp-nocache.txt")
+NC_NON2XX=$(wrk_non2xx "$OUT/wrk-kp-nocache.txt")
+NC_P99=$(wrk_p99_ms "$OUT/wrk-kp-nocache-paced.txt")
+NC_PACED_RPS=$(wrk_rps "$OUT/wrk-kp-nocache-paced.txt")
+stop_pid "$NOCACHE_PID"
+[ -n "$NC_RPS" ] && [ -n "$NC_P99" ] || die "wrk printed no figures (see $OUT/wrk-kp-nocache*.txt)"
+NC_PCT=$(awk -v a="$NC_RPS" -v b="$NGX_RPS" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
+res=$(verdict "$NC_PCT" ">=" 50)
+[ "$NC_NON2XX" = 0 ] || res=MISSED
+row "GET list, answer cache off (req/s)" "$NC_RPS = $NC_PCT% of nginx ($NC_NON2XX non-2xx)" \
+    "nginx static file, same bytes: $NGX_RPS" ">= 50% of nginx" "$res"
+row "GET list p99 at ~1,000 req/s, answer cache off (ms)" "$NC_P99 (at $NC_PACED_RPS req/s)" \
+    "nginx, same pacing: $NGX_P99" "< 2" "$(verdict "$NC_P99" "<" 2)"
+
 # ---- d) start-up time ----
 
 STAGE=startup

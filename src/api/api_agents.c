@@ -3,6 +3,7 @@
  * them (to assign and mention); an agent may change his own name and password. */
 #include "api.h"
 #include "auth.h"
+#include "stream.h"
 
 #include <sodium.h>
 
@@ -73,6 +74,7 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
         return;
     }
     kp_auth_cache_clear(call->api->auth);
+    kp_stream_agent_changed(call->api->stream, a->id);
     json_t *agent;
     if ((rc = KP_STORE(call->api->store, agent_get, a->id, &agent))) {
         kp_call_store_error(call, rc, "agent");

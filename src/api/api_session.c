@@ -80,6 +80,7 @@ static void verify_done(uv_work_t *w, int status)
 {
     struct login *l = w->data;
     struct kp_call *call = l->call;
+    kp_auth_login_result(call->api->auth, l->email, status == 0 && l->ok, kp_clock_now_ms());
     if (status != 0 || !l->ok) {
         kp_call_error(call, 401, "invalid_credentials", NULL, "wrong email or password");
         return;
@@ -98,6 +99,16 @@ static void login(struct kp_call *call)
     };
     if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
         return;
+    int64_t wait =
+        kp_auth_login_wait(call->api->auth, kp_json_str(call->body, "email"), kp_clock_now_ms());
+    if (wait) {
+        char hdr[48];
+        snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", (long long)wait);
+        json_t *e = json_pack("{s{ssss}}", "error", "code", "too_many_attempts", "message",
+                              "too many failed logins for this email; try again later");
+        kp_call_json_headers(call, 429, hdr, e);
+        return;
+    }
     struct login *l = kp_call_write_ctx(call, sizeof(*l));
     l->call = call;
     snprintf(l->email, sizeof(l->email), "%s", kp_json_str(call->body, "email"));

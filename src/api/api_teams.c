@@ -2,6 +2,7 @@
 /* api_teams.c - /api/v1/teams: groups of agents that own inboxes and conversations. */
 #include "api.h"
 #include "auth.h"
+#include "stream.h"
 
 struct team_write {
     int64_t actor, id, agent_id;
@@ -71,6 +72,8 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
         return;
     }
     kp_auth_cache_clear(call->api->auth);
+    if (t->op == ADD || t->op == REMOVE)
+        kp_stream_agent_changed(call->api->stream, t->agent_id);
     respond_team(call, t->op == CREATE ? 201 : 200, t->id);
 }
 

@@ -6,7 +6,7 @@
 #include <sodium.h>
 #include <strings.h>
 
-enum { CACHE_SLOTS = 256, CACHE_TTL_MS = 5000 };
+enum { CACHE_SLOTS = 256, CACHE_TTL_MS = 5000, LOGIN_SLOTS = 1024 };
 
 struct slot {
     uint8_t hash[32];
@@ -16,8 +16,15 @@ struct slot {
     char csrf[64];
 };
 
+struct attempts {
+    uint64_t key; /* hash of the lowercased email */
+    int failures;
+    int64_t since_ms;
+};
+
 struct kp_auth_cache {
     struct slot slots[CACHE_SLOTS];
+    struct attempts logins[LOGIN_SLOTS];
 };
 
 int kp_auth_cache_new(struct kp_auth_cache **out)
@@ -34,6 +41,38 @@ void kp_auth_cache_free(struct kp_auth_cache *c)
 void kp_auth_cache_clear(struct kp_auth_cache *c)
 {
     memset(c->slots, 0, sizeof(c->slots));
+}
+
+static struct attempts *attempts_for(struct kp_auth_cache *c, const char *email, int64_t now_ms)
+{
+    char lower[256];
+    size_t n = 0;
+    for (; email[n] && n < sizeof(lower) - 1; n++)
+        lower[n] = (char)((email[n] >= 'A' && email[n] <= 'Z') ? email[n] + 32 : email[n]);
+    uint64_t key;
+    crypto_generichash((unsigned char *)&key, sizeof(key), (const unsigned char *)lower, n, NULL,
+                       0);
+    struct attempts *a = &c->logins[key % LOGIN_SLOTS];
+    if (a->key != key || now_ms - a->since_ms > KP_AUTH_WINDOW_MS)
+        *a = (struct attempts){.key = key, .since_ms = now_ms};
+    return a;
+}
+
+int64_t kp_auth_login_wait(struct kp_auth_cache *c, const char *email, int64_t now_ms)
+{
+    struct attempts *a = attempts_for(c, email, now_ms);
+    if (a->failures < KP_AUTH_MAX_FAILURES)
+        return 0;
+    return (a->since_ms + KP_AUTH_WINDOW_MS - now_ms) / 1000 + 1;
+}
+
+void kp_auth_login_result(struct kp_auth_cache *c, const char *email, bool ok, int64_t now_ms)
+{
+    struct attempts *a = attempts_for(c, email, now_ms);
+    if (ok)
+        a->failures = 0;
+    else
+        a->failures++;
 }
 
 void kp_auth_new_token(const char *prefix, char *out, size_t cap)

@@ -24,6 +24,13 @@ void kp_auth_cache_clear(struct kp_auth_cache *c);
  */
 int kp_auth_request(struct kp_api *api, const struct kp_http_request *h, struct kp_principal *who,
                     bool *via_cookie, char csrf[64]);
+/* Password guessing: after KP_AUTH_MAX_FAILURES failed logins for one email within
+ * KP_AUTH_WINDOW_MS, further attempts are refused (429) until the window has passed. */
+enum { KP_AUTH_MAX_FAILURES = 10, KP_AUTH_WINDOW_MS = 15 * 60 * 1000 };
+/* 0, or the seconds to wait. */
+int64_t kp_auth_login_wait(struct kp_auth_cache *c, const char *email, int64_t now_ms);
+void kp_auth_login_result(struct kp_auth_cache *c, const char *email, bool ok, int64_t now_ms);
+
 /* Constant-time comparison of a sent CSRF token with the session's. */
 bool kp_auth_csrf_equal(const char *sent, const char *expected);
 

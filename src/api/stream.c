@@ -123,6 +123,26 @@ static void on_close(struct kp_conn *conn, void *user)
 
 static const struct kp_ws_handler handler = {.on_message = on_message, .on_close = on_close};
 
+void kp_stream_agent_changed(struct kp_stream *s, int64_t agent_id)
+{
+    for (struct client *c = s->clients, *next; c; c = next) {
+        next = c->next;
+        if (c->agent_id != agent_id)
+            continue;
+        struct kp_principal who;
+        size_t n = MAX_TEAMS;
+        if (KP_STORE(s->store, agent_principal, agent_id, &who) || !who.active ||
+            KP_STORE(s->store, agent_teams, agent_id, c->teams, &n)) {
+            c->n_teams = 0;
+            c->admin = false;
+            kp_ws_close(c->conn, 4403, "access revoked");
+            continue;
+        }
+        c->admin = who.admin;
+        c->n_teams = n;
+    }
+}
+
 /* Cookie sessions from a browser: the page must come from this server (no cross-site
  * WebSocket hijacking). */
 static bool origin_ok(const struct kp_http_request *h)

@@ -12,7 +12,12 @@
 
 #include <signal.h>
 
-enum { DRAIN_POLL_MS = 10, DRAIN_MAX_MS = 30000 };
+enum {
+    DRAIN_POLL_MS = 10,
+    DRAIN_MAX_MS = 30000,
+    PRUNE_EVERY_MS = 3600 * 1000,
+    EVENTS_KEPT_MS = 7 * 24 * 3600 * 1000LL,
+};
 
 static const char demo_email[] = "admin@demo.knotenpunkt.test";
 static const char demo_password[] = "knotenpunkt";
@@ -24,6 +29,9 @@ struct hub {
     struct kp_jobs *jobs;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain;
+    uv_timer_t prune;
+    struct kp_writer_job prune_job;
+    bool prune_running;
     int64_t drain_started;
     bool stopping;
 };
@@ -50,6 +58,31 @@ static void on_ingested(struct kp_api *api)
     kp_jobs_nudge(h->jobs);
 }
 
+static int prune_run(struct kp_store *s, void *ctx)
+{
+    (void)ctx;
+    return KP_STORE(s, event_prune, kp_clock_now_ms() - EVENTS_KEPT_MS);
+}
+
+static void prune_done(void *ctx, int rc)
+{
+    struct hub *h = ctx;
+    h->prune_running = false;
+    if (rc)
+        kp_log_warn("cannot prune old events: %s", kp_strerror(rc));
+}
+
+/* Housekeeping: the event log keeps a week, enough for any reconnect to catch up. */
+static void on_prune(uv_timer_t *t)
+{
+    struct hub *h = t->data;
+    if (h->prune_running || h->stopping)
+        return;
+    h->prune_running = true;
+    h->prune_job = (struct kp_writer_job){.run = prune_run, .done = prune_done, .ctx = h};
+    kp_writer_submit(h->api.writer, &h->prune_job);
+}
+
 static void on_drain(uv_timer_t *t)
 {
     struct hub *h = t->data;
@@ -61,6 +94,7 @@ static void on_drain(uv_timer_t *t)
         kp_log_warn("stopping with %zu requests still open", kp_server_busy(h->server));
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
+    uv_close((uv_handle_t *)&h->prune, NULL);
     uv_close((uv_handle_t *)&h->sigterm, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);
     kp_server_free(h->server);
@@ -157,6 +191,9 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
         goto out;
     api->server = h.server;
     kp_jobs_start(api, &h.jobs);
+    uv_timer_init(h.loop, &h.prune);
+    h.prune.data = &h;
+    uv_timer_start(&h.prune, on_prune, 60 * 1000, PRUNE_EVERY_MS);
     uv_signal_init(h.loop, &h.sigterm);
     uv_signal_init(h.loop, &h.sigint);
     h.sigterm.data = h.sigint.data = &h;

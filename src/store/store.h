@@ -229,6 +229,8 @@ struct kp_store_ops {
     /* Events after since_id, oldest first: a JSON array of {id,ts,type,conversation_id,
      * message_id,team_id,assignee_id}. */
     int (*event_since)(struct kp_store *s, int64_t since_id, int limit, json_t **out);
+    /* Deletes events older than before_ms (clients that were away longer reload instead). */
+    int (*event_prune)(struct kp_store *s, int64_t before_ms);
     /* The newest committed event id, 0 when there is none. */
     int (*event_last)(struct kp_store *s, int64_t *id);
 

@@ -970,6 +970,18 @@ static int event_since(struct kp_store *s, int64_t since_id, int limit, json_t *
     return kp_sq_rows(q, st, out);
 }
 
+static int event_prune(struct kp_store *s, int64_t before_ms)
+{
+    struct sq *q = SQ(s);
+    /* events are in time order: find the newest old one by id, delete up to it */
+    sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM events WHERE id <= (SELECT max(id) FROM events "
+                                     "WHERE ts < ?)");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, before_ms);
+    return kp_sq_exec_stmt(q, st);
+}
+
 static int event_last(struct kp_store *s, int64_t *id)
 {
     struct sq *q = SQ(s);
@@ -1131,6 +1143,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .event_add = event_add,
     .event_since = event_since,
     .event_last = event_last,
+    .event_prune = event_prune,
     .job_enqueue = kp_sq_job_enqueue,
     .job_claim = job_claim,
     .job_finish = job_finish,

@@ -71,6 +71,26 @@ def test_cookie_login_and_csrf(srv):
     kp.expect_error(got, 401, "unauthorized", "old session cookie after logout")
 
 
+def test_login_throttle(srv):
+    """Password guessing: ten failures for one email lock its logins for a while, even with the
+    right password, while other accounts can still log in."""
+    c = kp.Client(srv.port)
+    for i in range(10):
+        got = c.request("POST", "/api/v1/session",
+                        {"email": kp.ADMIN_EMAIL.upper(), "password": "guess-%d" % i})
+        kp.expect_error(got, 401, "invalid_credentials", "wrong password #%d" % (i + 1))
+    st, hdrs, body = c.request("POST", "/api/v1/session",
+                               {"email": kp.ADMIN_EMAIL, "password": kp.ADMIN_PASSWORD})
+    kp.expect_error((st, hdrs, body), 429, "too_many_attempts", "login after ten failures")
+    check(int(hdrs.get("retry-after", "0")) > 0, "a 429 must say when to retry: %r" % hdrs)
+    admin = srv.admin()
+    admin.post("/api/v1/agents", {"email": "other@test.example", "name": "Other",
+                                  "role": "agent", "password": "other-pass-1"})
+    st, _, body = c.request("POST", "/api/v1/session",
+                            {"email": "other@test.example", "password": "other-pass-1"})
+    eq(st, 200, "another account logs in while the first is locked")
+
+
 def test_bearer_tokens(srv):
     admin = srv.admin()
     agents = admin.get("/api/v1/agents")["items"]

@@ -189,3 +189,33 @@ def test_cookie_origin(srv):
         eq(e["conversation_id"], r["conversation_id"], "event on the cookie stream")
     finally:
         ws.close()
+
+
+def test_rights_change_on_open_stream(srv):
+    """A team membership granted or taken while the stream is open applies to the next event;
+    deactivating the agent closes the stream."""
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    carl = kp.make_agent(admin, "carl@test.example", "Carl", [red["id"]])
+    carl_c = kp.agent_client(srv, "carl@test.example")
+    ws = bearer_ws(srv, carl_c.token)
+    try:
+        hello(ws, carl["id"])
+        admin.put("/api/v1/teams/%d/members/%d" % (blue["id"], carl["id"]))
+        r = kp.ingest(admin, in_blue["id"], "dora@customer.example", "for blue")
+        e, _ = ws.recv_until(created(r["message_id"]))
+        eq(e["conversation_id"], r["conversation_id"], "event after joining Blue")
+        admin.delete("/api/v1/teams/%d/members/%d" % (blue["id"], carl["id"]))
+        hidden = kp.ingest(admin, in_blue["id"], "erik@customer.example", "blue only")
+        shown = kp.ingest(admin, in_red["id"], "fay@customer.example", "for red")
+        e, before = ws.recv_until(created(shown["message_id"]))
+        for x in before + [e]:
+            check(x.get("conversation_id") != hidden["conversation_id"],
+                  "an agent who left Blue still got its event: %s" % kp._short(x))
+        admin.patch("/api/v1/agents/%d" % carl["id"], {"active": False})
+        try:
+            ws.recv_until(lambda x: False, timeout=5)
+            fail("the stream of a deactivated agent stayed open")
+        except kp.WebSocketClosed:
+            pass
+    finally:
+        ws.close()

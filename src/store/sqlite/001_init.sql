@@ -159,7 +159,7 @@ CREATE TABLE audit_log (
 -- Committed changes, in order, for the WebSocket stream and for catching up after a reconnect.
 -- Only references: what changed is read when the event is pushed, so it is always current.
 CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients resume after an id
     ts INTEGER NOT NULL,
     type TEXT NOT NULL,
     conversation_id INTEGER,

@@ -792,6 +792,29 @@ static void test_events(void **state)
     assert_int_equal(KP_STORE(s, event_since, ids[2], 100, &evs), 0);
     assert_int_equal(json_array_size(evs), 0);
     json_decref(evs);
+
+    /* pruning keeps what is newer than the cut and the newest id */
+    int64_t last = 0;
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, event_prune, kp_clock_now_ms() - 60000), 0);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+    assert_int_equal(KP_STORE(s, event_since, 0, 100, &evs), 0);
+    assert_int_equal(json_array_size(evs), 3);
+    json_decref(evs);
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, event_prune, kp_clock_now_ms() + 1000), 0);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+    assert_int_equal(KP_STORE(s, event_since, 0, 100, &evs), 0);
+    assert_int_equal(json_array_size(evs), 0);
+    json_decref(evs);
+    assert_int_equal(KP_STORE(s, event_last, &last), 0);
+    assert_int_equal(last, 0);
+    /* ids are never reused: a client resuming after ids[2] must see the next event */
+    struct kp_event next = {.type = "conversation.updated", .conversation_id = 1};
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, event_add, &next), 0);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+    assert_true(next.id > ids[2]);
 }
 
 static void test_reopen_keeps_data(void **state)

@@ -356,8 +356,7 @@ int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out)
     return 0;
 }
 
-/* One row as JSON, or KP_ENOTFOUND. */
-static int row1(struct sq *q, sqlite3_stmt *st, json_t **out)
+int kp_sq_row1(struct sq *q, sqlite3_stmt *st, json_t **out)
 {
     *out = NULL;
     if (!st)
@@ -630,7 +629,7 @@ static int agent_get(struct kp_store *s, int64_t id, json_t **out)
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, id);
-    int rc = row1(q, st, out);
+    int rc = kp_sq_row1(q, st, out);
     if (!rc)
         fix_active(*out);
     return rc;
@@ -718,7 +717,7 @@ static int team_get(struct kp_store *s, int64_t id, json_t **out)
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, id);
-    return row1(q, st, out);
+    return kp_sq_row1(q, st, out);
 }
 
 static int team_list(struct kp_store *s, json_t **out)
@@ -893,7 +892,7 @@ static int inbox_get(struct kp_store *s, int64_t id, json_t **out)
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, id);
-    return row1(q, st, out);
+    return kp_sq_row1(q, st, out);
 }
 
 static int inbox_list(struct kp_store *s, json_t **out)
@@ -1073,14 +1072,14 @@ static int job_finish(struct kp_store *s, int64_t id, const char *error, int64_t
 static int stats(struct kp_store *s, json_t **out)
 {
     struct sq *q = SQ(s);
-    return row1(q,
-                kp_sq_stmt(q, "SELECT (SELECT count(*) FROM agents) AS agents, "
-                              "(SELECT count(*) FROM teams) AS teams, "
-                              "(SELECT count(*) FROM contacts) AS contacts, "
-                              "(SELECT count(*) FROM conversations) AS conversations, "
-                              "(SELECT count(*) FROM messages) AS messages, "
-                              "(SELECT count(*) FROM jobs) AS jobs_pending"),
-                out);
+    return kp_sq_row1(q,
+                      kp_sq_stmt(q, "SELECT (SELECT count(*) FROM agents) AS agents, "
+                                    "(SELECT count(*) FROM teams) AS teams, "
+                                    "(SELECT count(*) FROM contacts) AS contacts, "
+                                    "(SELECT count(*) FROM conversations) AS conversations, "
+                                    "(SELECT count(*) FROM messages) AS messages, "
+                                    "(SELECT count(*) FROM jobs) AS jobs_pending"),
+                      out);
 }
 
 const struct kp_store_ops kp_store_sqlite_ops = {

@@ -14,18 +14,6 @@
     "(SELECT json_group_array(json_object('id', i.id, 'kind', i.kind, 'value', i.value)) "         \
     "FROM identities i WHERE i.contact_id = k.id) AS identities_json FROM contacts k "
 
-static int step_one(struct sq *q, sqlite3_stmt *st, json_t **out)
-{
-    *out = NULL;
-    if (!st)
-        return KP_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = kp_sq_row(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
-}
-
 /* Runs st, which yields one integer: *v, or KP_ENOTFOUND. */
 static int step_int(struct sq *q, sqlite3_stmt *st, int64_t *v)
 {
@@ -64,7 +52,7 @@ int kp_sq_contact_get(struct kp_store *s, int64_t id, json_t **out)
     sqlite3_stmt *st = kp_sq_stmt(q, CONTACT_COLUMNS "WHERE k.id = ?");
     if (st)
         sqlite3_bind_int64(st, 1, id);
-    return step_one(q, st, out);
+    return kp_sq_row1(q, st, out);
 }
 
 static int parse_cursor(const char *cursor, int64_t *a, int64_t *b)
@@ -301,7 +289,7 @@ int kp_sq_conversation_get(struct kp_store *s, const struct kp_viewer *v, int64_
     sqlite3_bind_int64(st, 1, v->agent_id);
     sqlite3_bind_int(st, 2, v->admin);
     sqlite3_bind_int64(st, 3, id);
-    return step_one(q, st, out);
+    return kp_sq_row1(q, st, out);
 }
 
 int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_conv_change *ch)
@@ -383,7 +371,7 @@ int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out)
     sqlite3_stmt *st = kp_sq_stmt(q, MESSAGE_COLUMNS "WHERE m.id = ?");
     if (st)
         sqlite3_bind_int64(st, 1, id);
-    return step_one(q, st, out);
+    return kp_sq_row1(q, st, out);
 }
 
 /* Runs st (one row expected) into out as JSON text. */

@@ -44,6 +44,8 @@ int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st);
 json_t *kp_sq_row(sqlite3_stmt *st);
 /* The same row as JSON text appended to out, without jansson: the hot list paths use it. */
 int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *out);
+/* One row as JSON, or KP_ENOTFOUND. */
+int kp_sq_row1(struct sq *q, sqlite3_stmt *st, json_t **out);
 /* All rows as a JSON array. */
 int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out);
 /* Binds text, or NULL when s is NULL. */

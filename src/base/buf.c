@@ -10,6 +10,16 @@ void kp_buf_init(struct kp_buf *b, size_t cap)
     b->cap = cap ? cap : SIZE_MAX / 2;
 }
 
+void kp_buf_init_fixed(struct kp_buf *b, char *mem, size_t size)
+{
+    KP_ASSERT(size > 0);
+    b->data = mem;
+    b->len = 0;
+    b->alloc = size;
+    b->cap = size - 1; /* the slow path never reallocates below the cap */
+    mem[0] = '\0';
+}
+
 void kp_buf_release(struct kp_buf *b)
 {
     free(b->data);

@@ -16,6 +16,9 @@ struct kp_buf {
 /* cap 0 means SIZE_MAX / 2. */
 void kp_buf_init(struct kp_buf *b, size_t cap);
 void kp_buf_release(struct kp_buf *b);
+/* A buffer over the caller's memory that never grows: appends past size - 1 bytes fail with
+ * KP_ETOOBIG. Do not release it. */
+void kp_buf_init_fixed(struct kp_buf *b, char *mem, size_t size);
 void kp_buf_reset(struct kp_buf *b);
 int kp_buf_append_slow(struct kp_buf *b, const void *p, size_t n);
 

@@ -272,42 +272,61 @@ static int append_int(struct kp_buf *b, int64_t v)
     return kp_buf_append(b, p, (size_t)(num + sizeof(num) - p));
 }
 
-int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *b)
+void kp_sq_cols_describe(sqlite3_stmt *st, struct kp_sq_cols *cols)
 {
-    int n = sqlite3_column_count(st), rc = kp_buf_append(b, "{", 1);
-    const char *nested = NULL; /* prefix of the nested object being written, "contact." */
+    /* what to write before each value: `{"id":`, `,"name":`, `,"contact":{"id":`, `},"x":` */
+    int n = sqlite3_column_count(st);
+    KP_ASSERT(n <= KP_SQ_MAX_COLS);
+    const char *nested = NULL;
     size_t nested_len = 0;
-    bool first = true;
-    for (int i = 0; i < n && !rc; i++) {
+    for (int i = 0; i < n; i++) {
         const char *name = sqlite3_column_name(st, i);
         const char *dot = strchr(name, '.');
+        struct kp_buf pre = {.data = cols->c[i].pre,
+                             .alloc = sizeof(cols->c[i].pre),
+                             .cap = sizeof(cols->c[i].pre) - 1};
+        bool first = i == 0;
+        if (first)
+            kp_buf_append(&pre, "{", 1);
         if (nested && (!dot || (size_t)(dot - name) != nested_len ||
                        strncmp(name, nested, nested_len) != 0)) {
-            rc = kp_buf_append(b, "}", 1);
+            kp_buf_append(&pre, "}", 1);
             nested = NULL;
-            first = false;
         }
-        if (!rc && dot && !nested) {
-            rc = kp_buf_append(b, first ? "\"" : ",\"", first ? 1 : 2);
-            rc = rc ? rc : kp_buf_append(b, name, (size_t)(dot - name));
-            rc = rc ? rc : kp_buf_append(b, "\":{", 3);
+        if (dot && !nested) {
+            kp_buf_printf(&pre, "%s\"%.*s\":{", first ? "" : ",", (int)(dot - name), name);
             nested = name;
             nested_len = (size_t)(dot - name);
             first = true;
         }
-        if (dot)
-            name = dot + 1;
-        size_t len = strlen(name);
-        bool raw = len > 5 && memcmp(name + len - 5, "_json", 5) == 0;
-        rc = rc ? rc : kp_buf_append(b, first ? "\"" : ",\"", first ? 1 : 2);
-        rc = rc ? rc : kp_buf_append(b, name, raw ? len - 5 : len);
-        rc = rc ? rc : kp_buf_append(b, "\":", 2);
-        first = false;
+        const char *key = dot ? dot + 1 : name;
+        size_t len = strlen(key);
+        bool raw = len > 5 && memcmp(key + len - 5, "_json", 5) == 0;
+        cols->c[i].raw = raw;
+        cols->c[i].time = is_time_column(key, len);
+        if (kp_buf_printf(&pre, "%s\"%.*s\":", first ? "" : ",", (int)(raw ? len - 5 : len), key))
+            KP_ASSERT(!"column name too long");
+        cols->c[i].pre_len = (uint8_t)pre.len;
+    }
+    cols->close_len = 0;
+    if (nested)
+        cols->close[cols->close_len++] = '}';
+    cols->close[cols->close_len++] = '}';
+    cols->n = n;
+}
+
+int kp_sq_row_text(sqlite3_stmt *st, struct kp_sq_cols *cols, struct kp_buf *b)
+{
+    if (!cols->n)
+        kp_sq_cols_describe(st, cols);
+    int rc = 0;
+    for (int i = 0; i < cols->n && !rc; i++) {
+        rc = kp_buf_append(b, cols->c[i].pre, cols->c[i].pre_len);
         if (rc)
             break;
         switch (sqlite3_column_type(st, i)) {
         case SQLITE_INTEGER:
-            if (is_time_column(name, len)) {
+            if (cols->c[i].time) {
                 char iso[26];
                 iso[0] = '"';
                 iso8601(sqlite3_column_int64(st, i), iso + 1);
@@ -320,7 +339,7 @@ int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *b)
         case SQLITE_TEXT: {
             const unsigned char *t = sqlite3_column_text(st, i);
             size_t tl = (size_t)sqlite3_column_bytes(st, i);
-            rc = raw ? kp_buf_append(b, t, tl) : append_string(b, t, tl);
+            rc = cols->c[i].raw ? kp_buf_append(b, t, tl) : append_string(b, t, tl);
             break;
         }
         case SQLITE_FLOAT: {
@@ -333,9 +352,7 @@ int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *b)
             rc = kp_buf_append(b, "null", 4);
         }
     }
-    if (!rc && nested)
-        rc = kp_buf_append(b, "}", 1);
-    return rc ? rc : kp_buf_append(b, "}", 1);
+    return rc ? rc : kp_buf_append(b, cols->close, cols->close_len);
 }
 
 int kp_sq_rows(struct sq *q, sqlite3_stmt *st, json_t **out)

@@ -255,6 +255,7 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
     /* items, and one extra row that only says whether there is a next page */
     int rc, n = 0;
     int64_t last_t = 0, last_id = 0;
+    struct kp_sq_cols cols = {0};
     kp_buf_append(out, "{\"items\":[", 10);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == f->limit)
@@ -263,7 +264,7 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
             kp_buf_append(out, ",", 1);
         last_t = sqlite3_column_int64(st, CONV_COL_LAST);
         last_id = sqlite3_column_int64(st, 0);
-        if (kp_sq_row_text(st, out)) {
+        if (kp_sq_row_text(st, &cols, out)) {
             sqlite3_reset(st);
             return KP_ETOOBIG;
         }
@@ -380,7 +381,8 @@ static int row_text(struct sq *q, sqlite3_stmt *st, struct kp_buf *out)
     if (!st)
         return KP_EIO;
     int rc = sqlite3_step(st);
-    int err = rc == SQLITE_ROW ? kp_sq_row_text(st, out) : 0;
+    struct kp_sq_cols cols = {0};
+    int err = rc == SQLITE_ROW ? kp_sq_row_text(st, &cols, out) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);

@@ -42,8 +42,22 @@ int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st);
 /* One row as a JSON object: "*_at"/"ts"/"waiting_since" ints become ISO 8601 strings, "*_json"
  * text columns become parsed JSON under the name without the suffix. */
 json_t *kp_sq_row(sqlite3_stmt *st);
-/* The same row as JSON text appended to out, without jansson: the hot list paths use it. */
-int kp_sq_row_text(sqlite3_stmt *st, struct kp_buf *out);
+/* How a statement's columns become JSON text, worked out once per result set. */
+enum { KP_SQ_MAX_COLS = 40 };
+struct kp_sq_cols {
+    int n; /* 0 until described */
+    struct {
+        char pre[96]; /* the text before the value: separators, nesting, the quoted key */
+        uint8_t pre_len;
+        bool time, raw;
+    } c[KP_SQ_MAX_COLS];
+    char close[2];
+    uint8_t close_len;
+};
+void kp_sq_cols_describe(sqlite3_stmt *st, struct kp_sq_cols *cols);
+/* The same row as JSON text appended to out, without jansson: the hot list paths use it.
+ * cols starts zeroed and is filled at the first row. */
+int kp_sq_row_text(sqlite3_stmt *st, struct kp_sq_cols *cols, struct kp_buf *out);
 /* One row as JSON, or KP_ENOTFOUND. */
 int kp_sq_row1(struct sq *q, sqlite3_stmt *st, json_t **out);
 /* All rows as a JSON array. */

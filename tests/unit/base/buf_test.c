@@ -145,12 +145,31 @@ static void test_printf_cap(void **state)
     kp_buf_release(&b);
 }
 
+static void test_fixed_never_grows(void **state)
+{
+    (void)state;
+    char mem[8];
+    struct kp_buf b;
+    kp_buf_init_fixed(&b, mem, sizeof(mem));
+    assert_int_equal(kp_buf_append(&b, "abc", 3), 0);
+    assert_int_equal(kp_buf_printf(&b, "%d", 1234), 0);
+    assert_string_equal(mem, "abc1234");
+    assert_ptr_equal(b.data, mem);
+    /* 7 bytes and the NUL fill it: one more byte is refused, nothing changes */
+    assert_int_equal(kp_buf_append(&b, "x", 1), KP_ETOOBIG);
+    assert_int_equal(kp_buf_printf(&b, "%s", "y"), KP_ETOOBIG);
+    assert_int_equal(b.len, 7);
+    assert_string_equal(mem, "abc1234");
+    assert_ptr_equal(b.data, mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append_and_terminate),     cmocka_unit_test(test_cap_enforced),
-        cmocka_unit_test(test_reset_keeps_cap),          cmocka_unit_test(test_consume),
-        cmocka_unit_test(test_printf_small_and_growing), cmocka_unit_test(test_printf_cap),
+        cmocka_unit_test(test_fixed_never_grows), cmocka_unit_test(test_append_and_terminate),
+        cmocka_unit_test(test_cap_enforced),      cmocka_unit_test(test_reset_keeps_cap),
+        cmocka_unit_test(test_consume),           cmocka_unit_test(test_printf_small_and_growing),
+        cmocka_unit_test(test_printf_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

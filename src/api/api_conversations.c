@@ -9,6 +9,8 @@
 #include "cache.h"
 #include "stream.h"
 
+#include <sodium.h>
+
 enum { TIMELINE_MAX = 200 };
 
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
@@ -119,9 +121,14 @@ static void list(struct kp_call *call)
     /* the same view for the same agent is the same answer until the next commit */
     struct kp_api *api = call->api;
     uint64_t version = kp_api_store_version(api);
-    char key[700];
-    snprintf(key, sizeof(key), "conv:%lld:%d:%s", (long long)q.viewer.agent_id, q.viewer.admin,
-             call->req->http->query);
+    unsigned char digest[16];
+    const char *query = call->req->http->query;
+    crypto_generichash(digest, sizeof(digest), (const unsigned char *)query, strlen(query), NULL,
+                       0);
+    char key[80];
+    int kl =
+        snprintf(key, sizeof(key), "conv:%lld:%d:", (long long)q.viewer.agent_id, q.viewer.admin);
+    sodium_bin2hex(key + kl, sizeof(key) - (size_t)kl, digest, sizeof(digest));
     size_t len;
     const char *cached = kp_cache_get(api->cache, key, version, &len);
     if (cached) {

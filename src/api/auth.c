@@ -133,10 +133,12 @@ int kp_auth_cookie(const char *header, char *out, size_t cap)
     return KP_ENOTFOUND;
 }
 
-static struct slot *lookup(struct kp_auth_cache *c, const uint8_t hash[32], int64_t now)
+/* A hit only for the same secret sent the same way: a token sent as a cookie is no session. */
+static struct slot *lookup(struct kp_auth_cache *c, const uint8_t hash[32], bool cookie,
+                           int64_t now)
 {
     struct slot *s = &c->slots[hash[0]];
-    if (s->until_ms > now && memcmp(s->hash, hash, 32) == 0)
+    if (s->until_ms > now && s->cookie == cookie && memcmp(s->hash, hash, 32) == 0)
         return s;
     return NULL;
 }
@@ -161,7 +163,7 @@ int kp_auth_request(struct kp_api *api, const struct kp_http_request *h, struct 
     uint8_t hash[32];
     kp_auth_hash_token(secret, hash);
     int64_t now = kp_clock_now_ms();
-    struct slot *s = lookup(api->auth, hash, now);
+    struct slot *s = lookup(api->auth, hash, !bearer, now);
     if (!s) {
         struct slot fresh = {0};
         memcpy(fresh.hash, hash, 32);

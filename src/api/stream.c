@@ -81,12 +81,26 @@ static void render(struct kp_store *store, struct kp_buf *b, const struct kp_eve
     kp_buf_puts(b, "}}");
 }
 
+/* Who may see the conversation now: its current team and assignee decide, not those at the
+ * time of the event (a transfer since must not leak what the new team writes). */
+static int current_route(struct kp_store *store, const struct kp_event *ev, int64_t *team,
+                         int64_t *assignee)
+{
+    static const struct kp_viewer all = {.admin = true};
+    return KP_STORE(store, conversation_access, &all, ev->conversation_id, team, assignee);
+}
+
 void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev)
 {
+    if (!s->clients)
+        return;
+    int64_t team, assignee;
+    if (current_route(s->store, ev, &team, &assignee))
+        return; /* gone since: nothing to show */
     struct kp_buf text;
     kp_buf_init(&text, 0);
     for (struct client *c = s->clients; c; c = c->next) {
-        if (ev->id <= c->last_id || !may_see(c, ev->team_id, ev->assignee_id))
+        if (ev->id <= c->last_id || !may_see(c, team, assignee))
             continue;
         if (!text.len)
             render(s->store, &text, ev);
@@ -180,7 +194,8 @@ static void replay(struct kp_api *api, struct client *c, int64_t since)
             .assignee_id = kp_json_int(e, "assignee_id", 0),
         };
         c->last_id = ev.id;
-        if (!may_see(c, ev.team_id, ev.assignee_id))
+        int64_t team, assignee;
+        if (current_route(api->store, &ev, &team, &assignee) || !may_see(c, team, assignee))
             continue;
         struct kp_buf text;
         kp_buf_init(&text, 0);

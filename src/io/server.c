@@ -39,7 +39,9 @@ struct kp_conn {
     struct kp_http1 http;
     struct kp_buf in; /* received, not yet parsed */
     bool busy;        /* a request is with the handler */
-    bool closing;     /* uv_close called or requested */
+    bool closing;     /* no more I/O; the handles close as soon as the request is answered */
+    bool receiving;   /* a request has started arriving: the request timeout runs */
+    bool processing;  /* inside process(): answers do not recurse into it */
     bool close_after_write;
     bool reading;
     int handles_open; /* tcp + timer: free when both closed */
@@ -60,6 +62,7 @@ struct write_req {
 };
 
 static void conn_close(struct kp_conn *c);
+static void on_timer(uv_timer_t *t);
 static void send_error_close(struct kp_conn *c, int status, const char *why);
 static void maybe_close(struct kp_conn *c);
 static void process(struct kp_conn *c);
@@ -125,27 +128,21 @@ static void on_handle_closed(uv_handle_t *h)
     struct kp_conn *c = h->data;
     if (--c->handles_open > 0)
         return;
+    /* the application hears of a closed WebSocket only here, from the loop, never from inside
+     * one of its own calls (a send that failed, a frame fed behind the handshake) */
+    if (c->mode == WEBSOCKET && c->ws_handler && c->ws_handler->on_close)
+        c->ws_handler->on_close(c, c->ws_user);
     kp_http1_release(&c->http);
     kp_buf_release(&c->in);
     kp_buf_release(&c->ws_out);
     free(c);
 }
 
-static void conn_close(struct kp_conn *c)
+/* Unlinks c and closes its handles; c is freed in on_handle_closed. Not while busy. */
+static void reap(struct kp_conn *c)
 {
-    if (c->closing)
-        return;
-    c->closing = true;
     struct kp_server *s = c->srv;
-    if (c->mode == WEBSOCKET) {
-        s->n_ws--;
-        if (c->ws_handler && c->ws_handler->on_close)
-            c->ws_handler->on_close(c, c->ws_user);
-        wslay_event_context_free(c->ws);
-        c->ws = NULL;
-    }
-    if (c->busy)
-        return; /* kp_req_respond finishes the close */
+    KP_ASSERT(!c->busy);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -153,9 +150,29 @@ static void conn_close(struct kp_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
+    if (c->mode == WEBSOCKET) {
+        s->n_ws--;
+        wslay_event_context_free(c->ws);
+        c->ws = NULL;
+    }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+/* Marks c closed: no more reads or writes. The handles go now, or once the request that is
+ * with the handler has been answered. Never frees c and never calls back. */
+static void conn_close(struct kp_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    if (!c->busy)
+        reap(c);
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -220,7 +237,7 @@ static void on_timer(uv_timer_t *t)
         }
         return;
     }
-    if (c->in.len || c->http.head.len || c->http.body.len) {
+    if (c->receiving) {
         /* a request started but did not finish in time */
         send_error_close(c, 408, "request not received in time");
         return;
@@ -283,29 +300,45 @@ static void dispatch(struct kp_conn *c)
     r->user = NULL;
     snprintf(r->id, sizeof(r->id), "%s-%llu", s->id_prefix, (unsigned long long)++s->next_req);
     c->busy = true;
+    c->receiving = false;
     s->n_busy++;
     uv_timer_stop(&c->timer);
     s->cfg.on_request(r, s->cfg.app);
 }
 
-/* Parses what is buffered and dispatches one request at a time. */
+/* Starts the request timeout when the first bytes of a request are in: it runs until the
+ * request is complete, however slowly the rest arrives. */
+static void request_started(struct kp_conn *c)
+{
+    if (c->receiving || c->busy || c->closing || c->mode != HTTP)
+        return;
+    c->receiving = true;
+    uv_timer_start(&c->timer, on_timer, (uint64_t)c->srv->cfg.request_timeout_ms, 0);
+}
+
+/* Parses what is buffered and dispatches one request at a time. Answers given during a
+ * dispatch come back to this loop instead of recursing, so a long pipeline uses no stack. */
 static void process(struct kp_conn *c)
 {
+    if (c->processing)
+        return;
+    c->processing = true;
     while (!c->busy && !c->closing && c->mode == HTTP && c->in.len) {
         size_t used;
         enum kp_http1_status st = kp_http1_feed(&c->http, c->in.data, c->in.len, &used);
         kp_buf_consume(&c->in, used);
         if (st == KP_HTTP1_ERROR) {
             send_error_close(c, c->http.error_status, c->http.error_text);
-            return;
+            break;
         }
         if (st == KP_HTTP1_MORE)
             break;
         dispatch(c);
     }
+    c->processing = false;
     if (!c->busy && !c->closing && c->mode == HTTP) {
-        if (c->in.len || c->http.head.len)
-            uv_timer_start(&c->timer, on_timer, (uint64_t)c->srv->cfg.request_timeout_ms, 0);
+        if (c->in.len || c->http.head.len || c->http.body.len)
+            request_started(c);
         start_reading(c);
     }
 }
@@ -314,6 +347,23 @@ static void maybe_close(struct kp_conn *c)
 {
     if (c->close_after_write && !c->closing && c->tcp.write_queue_size == 0)
         conn_close(c);
+}
+
+/* The end of every request (answered or upgraded): hooks, memory, and a deferred close.
+ * Returns true when the connection is gone. */
+static bool finish_request(struct kp_conn *c, struct kp_req *req)
+{
+    struct kp_server *s = c->srv;
+    if (s->cfg.on_finish)
+        s->cfg.on_finish(req, s->cfg.app);
+    kp_arena_release(&req->arena);
+    c->busy = false;
+    s->n_busy--;
+    if (c->closing) {
+        reap(c);
+        return true;
+    }
+    return false;
 }
 
 void kp_req_respond(struct kp_req *req, int status, const char *content_type, const char *headers,
@@ -334,8 +384,7 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
                       "X-Request-Id: %s\r\n%s%s\r\n",
                       status, kp_http_reason(status), content_type, req->response_bytes, req->id,
                       keep ? "" : "Connection: close\r\n", headers ? headers : "");
-    if (hl < 0 || (size_t)hl >= sizeof(head))
-        hl = 0;
+    KP_ASSERT(hl > 0 && (size_t)hl < sizeof(head)); /* callers' headers are short and fixed */
     if (!c->closing) {
         if (!keep)
             c->close_after_write = true;
@@ -352,17 +401,7 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
         }
         maybe_close(c);
     }
-    if (s->cfg.on_finish)
-        s->cfg.on_finish(req, s->cfg.app);
-    kp_arena_release(&req->arena);
-    c->busy = false;
-    s->n_busy--;
-    if (c->closing) {
-        c->closing = false; /* the close was deferred while busy: do it now */
-        conn_close(c);
-        return;
-    }
-    if (c->close_after_write)
+    if (finish_request(c, req) || c->close_after_write)
         return;
     kp_http1_next(&c->http);
     arm(c, s->cfg.idle_timeout_ms);
@@ -401,6 +440,7 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         ws_feed(c);
         return;
     }
+    request_started(c);
     process(c);
     if (c->busy && c->reading) {
         uv_read_stop(stream); /* back-pressure until the handler answers */
@@ -469,7 +509,8 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     struct kp_conn *c = user;
     (void)flags;
-    if (kp_buf_append(&c->ws_out, data, len)) {
+    if (c->tcp.write_queue_size + c->ws_out.len + len > WS_OUT_CAP ||
+        kp_buf_append(&c->ws_out, data, len)) {
         /* the peer does not read: give up on it rather than buffer without end */
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
@@ -541,16 +582,13 @@ int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void
                       accept);
     conn_write(c, head, (size_t)hl);
     req->status = 101;
-    if (s->cfg.on_finish)
-        s->cfg.on_finish(req, s->cfg.app);
-    kp_arena_release(&req->arena);
-    c->busy = false;
-    s->n_busy--;
     c->mode = WEBSOCKET;
     c->ws_handler = handler;
     c->ws_user = user;
     s->n_ws++;
     c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
+    if (finish_request(c, req))
+        return 0; /* the peer went away during the handshake; on_close comes from the loop */
     arm(c, WS_PING_MS);
     start_reading(c);
     if (c->in.len) /* frames that came right behind the handshake */
@@ -664,10 +702,16 @@ void kp_server_free(struct kp_server *s)
     kp_server_stop_listening(s);
     while (s->conns) {
         struct kp_conn *c = s->conns;
-        c->busy = false;
-        conn_close(c);
-        if (s->conns == c) /* close was deferred */
-            break;
+        if (c->busy) {
+            /* only after a failed start or a drain that timed out: the answer is dropped */
+            kp_arena_release(&c->req.arena);
+            c->busy = false;
+            s->n_busy--;
+        }
+        if (c->closing)
+            reap(c);
+        else
+            conn_close(c);
     }
     free(s);
 }

@@ -7,6 +7,8 @@
 #include "../base/buf.h"
 #include "../base/clock.h"
 
+#include <errno.h>
+
 /* ---- contacts ---- */
 
 #define CONTACT_COLUMNS                                                                            \
@@ -55,15 +57,19 @@ int kp_sq_contact_get(struct kp_store *s, int64_t id, json_t **out)
     return kp_sq_row1(q, st, out);
 }
 
+/* "<time ms>.<id>", both non-negative and in range. */
 static int parse_cursor(const char *cursor, int64_t *a, int64_t *b)
 {
     char *end;
+    errno = 0;
+    if (!(*cursor >= '0' && *cursor <= '9'))
+        return KP_EINVAL;
     *a = strtoll(cursor, &end, 10);
-    if (end == cursor || *end != '.')
+    if (errno || *end != '.' || !(end[1] >= '0' && end[1] <= '9'))
         return KP_EINVAL;
     const char *p = end + 1;
     *b = strtoll(p, &end, 10);
-    return end == p || *end ? KP_EINVAL : 0;
+    return errno || *end ? KP_EINVAL : 0;
 }
 
 /* Moves the extra row (limit + 1) into a next_cursor built from its key columns. */

@@ -362,3 +362,16 @@ def test_audit(srv):
     eq([e["id"] for e in older], ids_[1:], "audit before=")
     olga = kp.agent_client(srv, "olga@test.example")
     kp.expect_error(olga.request("GET", "/api/v1/audit"), 403, "forbidden", "agent reads audit")
+
+
+def test_list_cache_keys_whole_query(srv):
+    """Two list queries that differ only after a long prefix are two different answers (the
+    answer cache must key on the whole query)."""
+    admin = srv.admin()
+    inbox = kp.make_inbox(admin, "Cache")
+    r = kp.ingest(admin, inbox["id"], "kim@customer.example", "open one")
+    pad = "p=" + "x" * 900 + "&"
+    eq(admin.get("/api/v1/conversations?" + pad + "state=resolved")["items"], [],
+       "resolved conversations")
+    ids = [c["id"] for c in admin.get("/api/v1/conversations?" + pad + "state=open")["items"]]
+    eq(ids, [r["conversation_id"]], "open conversations after a resolved query with the same prefix")

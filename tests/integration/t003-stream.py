@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: MIT
 """t003 - the real-time stream: hello, message events, visibility per team, replay with
 ?since=, Origin check for cookie-authenticated upgrades."""
+import base64
+import os
+import socket
+import struct
+import threading
+import time
+
 import kp
 from kp import check, eq, fail
 
@@ -219,3 +226,102 @@ def test_rights_change_on_open_stream(srv):
             pass
     finally:
         ws.close()
+
+
+def _masked_close_frame():
+    mask = b"\x01\x02\x03\x04"
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(struct.pack("!H", 1000)))
+    return b"\x88\x82" + mask + payload
+
+
+def test_close_right_behind_handshake(srv):
+    """A client that sends its close frame in the same packet as the handshake, while other
+    streams are open: the server stays up and the other streams keep receiving."""
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    ws = bearer_ws(srv, srv.token)
+    try:
+        hello(ws, me["id"])
+        for _ in range(20):
+            s = kp.connect(srv.port)
+            key = base64.b64encode(os.urandom(16)).decode()
+            req = ("GET /api/v1/stream HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                   "Authorization: Bearer %s\r\n\r\n" % (kp.HOST, srv.port, key, srv.token))
+            s.sendall(req.encode() + _masked_close_frame())
+            s.close()
+        r = kp.ingest(admin, in_red["id"], "gil@customer.example", "still streaming")
+        e, _ = ws.recv_until(created(r["message_id"]))
+        eq(e["conversation_id"], r["conversation_id"], "event after the early closes")
+    finally:
+        ws.close()
+    eq(admin.request("GET", "/healthz")[0], 200, "healthz after the early closes")
+
+
+def test_clients_reset_while_events_flow(srv):
+    """Stream clients that vanish (TCP reset) while messages are being pushed."""
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    keep = bearer_ws(srv, srv.token)
+    try:
+        hello(keep, me["id"])
+        doomed = [bearer_ws(srv, srv.token) for _ in range(30)]
+        for d in doomed:
+            d.recv_json()
+        stop = threading.Event()
+        sent = []
+
+        def post():
+            c = srv.admin()
+            i = 0
+            while not stop.is_set() and i < 200:
+                sent.append(kp.ingest(c, in_red["id"], "hal%d@customer.example" % (i % 5),
+                                      "burst %d" % i))
+                i += 1
+
+        t = threading.Thread(target=post)
+        t.start()
+        time.sleep(0.05)
+        for d in doomed:
+            d.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            d.sock.close()
+        t.join(60)
+        stop.set()
+        check(sent, "no message was posted")
+        last = sent[-1]
+        e, _ = keep.recv_until(created(last["message_id"]), timeout=20)
+        eq(e["conversation_id"], last["conversation_id"], "last event on the surviving stream")
+    finally:
+        keep.close()
+    eq(admin.request("GET", "/healthz")[0], 200, "healthz after the resets")
+
+
+def test_transfer_hides_later_events(srv):
+    """After a conversation moves to another team, an agent of the old team gets none of its
+    events, live or replayed: they would show what the new team writes."""
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    gus = kp.make_agent(admin, "gus@test.example", "Gus", [red["id"]])
+    gus_c = kp.agent_client(srv, "gus@test.example")
+    first = kp.ingest(admin, in_red["id"], "ida@customer.example", "before the transfer")
+    conv = first["conversation_id"]
+    ws = bearer_ws(srv, gus_c.token)
+    try:
+        h = hello(ws, gus["id"])
+        admin.post("/api/v1/conversations/%d/transfer" % conv, {"team_id": blue["id"]}, status=200)
+        secret = kp.ingest(admin, in_red["id"], "ida@customer.example", "PRIVATE after transfer")
+        eq(secret["conversation_id"], conv, "the follow-up joins the transferred conversation")
+        marker = kp.ingest(admin, in_red["id"], "jo@customer.example", "marker")
+        e, before = ws.recv_until(created(marker["message_id"]))
+        for x in before + [e]:
+            check(x.get("conversation_id") != conv,
+                  "an agent of the old team got an event of the transferred conversation: %s"
+                  % kp._short(x))
+    finally:
+        ws.close()
+    replay = bearer_ws(srv, gus_c.token, "/api/v1/stream?since=0")
+    try:
+        hello(replay, gus["id"])
+        e, before = replay.recv_until(created(marker["message_id"]))
+        for x in before + [e]:
+            check(x.get("conversation_id") != conv,
+                  "replay showed the transferred conversation: %s" % kp._short(x))
+    finally:
+        replay.close()

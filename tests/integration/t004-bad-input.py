@@ -4,6 +4,8 @@ slow clients are cut off by the request timeout without stalling others."""
 import json
 import select
 import socket
+import time
+import urllib.parse
 
 import kp
 from kp import check, eq, fail
@@ -304,3 +306,52 @@ def test_slow_client_timeout(srv):
         eq(c.request("GET", "/healthz")[0], 200, "healthz after the timeout")
     finally:
         slow.close()
+
+
+@kp.env(KNOTENPUNKT_REQUEST_TIMEOUT_MS="600")
+def test_drip_fed_request_times_out(srv):
+    """A client that sends a byte now and then cannot stretch the request timeout: it runs
+    from the first byte of the request, not from the last."""
+    slow = kp.connect(srv.port, timeout=15)
+    try:
+        started = time.monotonic()
+        answered = None
+        for ch in b"GET /healthz HTTP/1.1\r\nX-Drip: " + b"a" * 40:
+            try:
+                slow.sendall(bytes([ch]))
+            except OSError:
+                break
+            time.sleep(0.1)
+            if time.monotonic() - started > 3:
+                break
+        r = kp.RawReader(slow)
+        answered = kp.read_response(r, "GET", "/healthz (drip)")
+        check(answered is not None, "the drip-fed request was closed without a 408")
+        kp.expect_error(answered, 408, None, "drip-fed request")
+        check(time.monotonic() - started < 3.5,
+              "the request timeout was extended by each byte (%.1f s)" % (time.monotonic() - started))
+    finally:
+        slow.close()
+
+
+def test_long_pipeline(srv):
+    """Thousands of pipelined requests in one write are all answered, in order."""
+    n = 3000
+    s = kp.connect(srv.port, timeout=30)
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * n)
+        r = kp.RawReader(s)
+        for i in range(n):
+            got = kp.read_response(r, "GET", "/healthz #%d" % i)
+            check(got is not None, "pipelined answer %d of %d missing" % (i + 1, n))
+            eq(got[0], 200, "pipelined answer %d status" % (i + 1))
+    finally:
+        s.close()
+    eq(srv.client(srv.token).request("GET", "/healthz")[0], 200, "healthz after the pipeline")
+
+
+def test_bad_cursors(srv):
+    c = srv.admin()
+    for cur in ("99999999999999999999.1", "-5.-5", "1.", ".1", "1.2.3", "1e3.4", " 1.2"):
+        got = c.request("GET", "/api/v1/conversations?cursor=" + urllib.parse.quote(cur))
+        kp.expect_error(got, 400, "invalid_value", "cursor %r" % cur)

@@ -47,7 +47,7 @@ static struct attempts *attempts_for(struct kp_auth_cache *c, const char *email,
 {
     char lower[256];
     size_t n = 0;
-    for (; email[n] && n < sizeof(lower) - 1; n++)
+    for (; n < sizeof(lower) - 1 && email[n]; n++)
         lower[n] = (char)((email[n] >= 'A' && email[n] <= 'Z') ? email[n] + 32 : email[n]);
     uint64_t key;
     crypto_generichash((unsigned char *)&key, sizeof(key), (const unsigned char *)lower, n, NULL,

@@ -33,6 +33,116 @@ static int in_tx(struct kp_store *s, int rc)
     return KP_STORE0(s, commit);
 }
 
+/* The id of the active agent with this email (with or without a password). */
+static int find_agent(struct kp_store *s, const char *email, int64_t *id)
+{
+    json_t *agents, *a;
+    size_t i;
+    int rc = KP_STORE(s, agent_list, &agents);
+    if (rc)
+        return rc;
+    rc = KP_ENOTFOUND;
+    json_array_foreach(agents, i, a)
+    {
+        if (strcasecmp(kp_json_str(a, "email"), email) == 0 &&
+            json_is_true(json_object_get(a, "active"))) {
+            *id = kp_json_int(a, "id", 0);
+            rc = 0;
+        }
+    }
+    json_decref(agents);
+    return rc;
+}
+
+static int check_password(const char *cmd, const char *password)
+{
+    if (password && strlen(password) >= 8)
+        return 0;
+    fprintf(stderr, "knotenpunkt user %s: --password with 8 characters or more\n", cmd);
+    return 2;
+}
+
+static int cmd_add(struct kp_store *s, const char *email, const char *name, const char *role,
+                   const char *password)
+{
+    char hash[KP_AUTH_HASH_LEN];
+    int64_t id = 0;
+    if (strcmp(role, "admin") && strcmp(role, "agent")) {
+        fprintf(stderr, "knotenpunkt user add: --role must be admin or agent\n");
+        return 2;
+    }
+    if (password && check_password("add", password))
+        return 2;
+    if (password && kp_auth_hash_password(password, hash))
+        return fail("cannot hash the password", KP_ENOMEM);
+    struct kp_agent_new in = {email, name ? name : email, role, password ? hash : NULL};
+    int rc = KP_STORE0(s, begin);
+    if (!rc)
+        rc = in_tx(s, KP_STORE(s, agent_create, &in, &id));
+    if (rc)
+        return fail(rc == KP_EEXIST ? "an agent with this email exists" : "cannot add", rc);
+    printf("added agent %lld <%s> (%s)\n", (long long)id, email, role);
+    return 0;
+}
+
+static int cmd_passwd(struct kp_store *s, const char *email, const char *password)
+{
+    char hash[KP_AUTH_HASH_LEN];
+    int64_t id;
+    int rc = find_agent(s, email, &id);
+    if (rc)
+        return fail("no such active agent", rc);
+    if (check_password("passwd", password))
+        return 2;
+    if (kp_auth_hash_password(password, hash))
+        return fail("cannot hash the password", KP_ENOMEM);
+    struct kp_agent_change ch = {NULL, NULL, hash, -1};
+    rc = KP_STORE0(s, begin);
+    if (!rc)
+        rc = in_tx(s, KP_STORE(s, agent_update, id, &ch));
+    if (rc)
+        return fail("cannot set the password", rc);
+    printf("password set for <%s>\n", email);
+    return 0;
+}
+
+static int cmd_token(struct kp_store *s, const char *email, const char *name)
+{
+    char tok[KP_AUTH_TOKEN_LEN];
+    uint8_t th[32];
+    int64_t id, tid;
+    int rc = find_agent(s, email, &id);
+    if (rc)
+        return fail("no such active agent", rc);
+    kp_auth_new_token("kpt_", tok, sizeof(tok));
+    kp_auth_hash_token(tok, th);
+    rc = KP_STORE0(s, begin);
+    if (!rc)
+        rc = in_tx(s, KP_STORE(s, token_create, id, name ? name : "cli", th, &tid));
+    if (rc)
+        return fail("cannot create the token", rc);
+    printf("%s\n", tok);
+    return 0;
+}
+
+static int cmd_list(struct kp_store *s)
+{
+    json_t *agents, *a;
+    size_t i;
+    int rc = KP_STORE(s, agent_list, &agents);
+    if (rc)
+        return fail("cannot list agents", rc);
+    json_array_foreach(agents, i, a)
+    {
+        printf("%-5lld %-6s %-8s %s <%s>\n", (long long)kp_json_int(a, "id", 0),
+               kp_json_str(a, "role"),
+               json_is_true(json_object_get(a, "active")) ? "active" : "inactive",
+               kp_json_str(a, "name"), kp_json_str(a, "email"));
+    }
+    json_decref(agents);
+    return 0;
+}
+
 int kp_cli_user(int argc, char **argv, struct kp_config *cfg)
 {
     static const struct option opts[] = {
@@ -69,9 +179,7 @@ int kp_cli_user(int argc, char **argv, struct kp_config *cfg)
                 return fprintf(stderr, "knotenpunkt user: %s\n", err), 2;
             break;
         case 'c':
-            if (kp_config_load_file(cfg, optarg, err, sizeof(err)))
-                return fprintf(stderr, "knotenpunkt user: %s\n", err), 2;
-            break;
+            break; /* main() read it before the environment */
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -80,8 +188,13 @@ int kp_cli_user(int argc, char **argv, struct kp_config *cfg)
             return 2;
         }
     }
-    bool is_list = strcmp(cmd, "list") == 0;
-    if (!is_list && !email) {
+    bool known = !strcmp(cmd, "add") || !strcmp(cmd, "passwd") || !strcmp(cmd, "token") ||
+                 !strcmp(cmd, "list");
+    if (!known) {
+        fprintf(stderr, "knotenpunkt user: unknown command '%s'\n%s", cmd, usage);
+        return 2;
+    }
+    if (strcmp(cmd, "list") != 0 && !email) {
         fprintf(stderr, "knotenpunkt user %s: --email is required\n", cmd);
         return 2;
     }
@@ -89,93 +202,10 @@ int kp_cli_user(int argc, char **argv, struct kp_config *cfg)
     int rc = kp_hub_open_store(cfg, &s);
     if (rc)
         return fail("cannot open the store", rc);
-    int code = 0;
-    char hash[KP_AUTH_HASH_LEN];
-    int64_t id = 0;
-    if (strcmp(cmd, "add") == 0) {
-        if (strcmp(role, "admin") && strcmp(role, "agent")) {
-            fprintf(stderr, "knotenpunkt user add: --role must be admin or agent\n");
-            code = 2;
-        } else if (password && strlen(password) < 8) {
-            fprintf(stderr, "knotenpunkt user add: the password needs 8 characters or more\n");
-            code = 2;
-        } else if (password && kp_auth_hash_password(password, hash)) {
-            code = fail("cannot hash the password", KP_ENOMEM);
-        } else {
-            struct kp_agent_new in = {email, name ? name : email, role, password ? hash : NULL};
-            rc = KP_STORE0(s, begin);
-            if (!rc)
-                rc = in_tx(s, KP_STORE(s, agent_create, &in, &id));
-            if (rc)
-                code = fail(rc == KP_EEXIST ? "an agent with this email exists" : "cannot add", rc);
-            else
-                printf("added agent %lld <%s> (%s)\n", (long long)id, email, role);
-        }
-    } else if (strcmp(cmd, "passwd") == 0 || strcmp(cmd, "token") == 0) {
-        bool token = strcmp(cmd, "token") == 0;
-        rc = KP_STORE(s, agent_credentials, email, &id, hash, sizeof(hash));
-        if (rc == KP_ENOTFOUND) {
-            /* agents without a password can still get tokens */
-            json_t *agents;
-            rc = KP_STORE(s, agent_list, &agents);
-            size_t i;
-            json_t *a;
-            if (!rc) {
-                rc = KP_ENOTFOUND;
-                json_array_foreach(agents, i, a) if (strcasecmp(kp_json_str(a, "email"), email) ==
-                                                     0) id = kp_json_int(a, "id", 0),
-                                                        rc = 0;
-                json_decref(agents);
-            }
-        }
-        if (rc) {
-            code = fail("no such active agent", rc);
-        } else if (token) {
-            char tok[KP_AUTH_TOKEN_LEN];
-            uint8_t th[32];
-            int64_t tid;
-            kp_auth_new_token("kpt_", tok, sizeof(tok));
-            kp_auth_hash_token(tok, th);
-            rc = KP_STORE0(s, begin);
-            if (!rc)
-                rc = in_tx(s, KP_STORE(s, token_create, id, name ? name : "cli", th, &tid));
-            if (rc)
-                code = fail("cannot create the token", rc);
-            else
-                printf("%s\n", tok);
-        } else if (!password || strlen(password) < 8) {
-            fprintf(stderr, "knotenpunkt user passwd: --password with 8 characters or more\n");
-            code = 2;
-        } else if (kp_auth_hash_password(password, hash)) {
-            code = fail("cannot hash the password", KP_ENOMEM);
-        } else {
-            struct kp_agent_change ch = {NULL, NULL, hash, -1};
-            rc = KP_STORE0(s, begin);
-            if (!rc)
-                rc = in_tx(s, KP_STORE(s, agent_update, id, &ch));
-            if (rc)
-                code = fail("cannot set the password", rc);
-            else
-                printf("password set for <%s>\n", email);
-        }
-    } else if (is_list) {
-        json_t *agents;
-        if ((rc = KP_STORE(s, agent_list, &agents))) {
-            code = fail("cannot list agents", rc);
-        } else {
-            size_t i;
-            json_t *a;
-            json_array_foreach(agents, i, a)
-                printf("%-5lld %-6s %-8s %s <%s>\n", (long long)kp_json_int(a, "id", 0),
-                       kp_json_str(a, "role"),
-                       json_is_true(json_object_get(a, "active")) ? "active" : "inactive",
-                       kp_json_str(a, "name"), kp_json_str(a, "email"));
-            json_decref(agents);
-        }
-    } else {
-        fprintf(stderr, "knotenpunkt user: unknown command '%s'\n%s", cmd, usage);
-        code = 2;
-    }
+    int code = !strcmp(cmd, "add")      ? cmd_add(s, email, name, role, password)
+               : !strcmp(cmd, "passwd") ? cmd_passwd(s, email, password)
+               : !strcmp(cmd, "token")  ? cmd_token(s, email, name)
+                                        : cmd_list(s);
     kp_store_close(s);
     return code;
 }

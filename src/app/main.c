@@ -50,8 +50,7 @@ static int parse_server_flags(int argc, char **argv, struct kp_config *cfg, cons
         int rc = 0;
         switch (c) {
         case 'c':
-            rc = kp_config_load_file(cfg, optarg, err, sizeof(err));
-            break;
+            break; /* loaded before the environment, see config_file() */
         case 'l':
             rc = kp_config_set(cfg, "listen", optarg, err, sizeof(err));
             break;
@@ -75,9 +74,20 @@ static int parse_server_flags(int argc, char **argv, struct kp_config *cfg, cons
         fprintf(stderr, "knotenpunkt %s: unexpected argument '%s'\n", argv[0], argv[optind]);
         return 2;
     }
-    /* flags win over the environment: apply it again under them would be wrong, so the
-     * environment was read before (see main) */
     return -1;
+}
+
+/* The config file: --config FILE (or --config=FILE) anywhere, else KNOTENPUNKT_CONFIG. It is
+ * read before the environment so that the order is always file, environment, flags. */
+static const char *config_file(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return getenv("KNOTENPUNKT_CONFIG");
 }
 
 int main(int argc, char **argv)
@@ -102,7 +112,7 @@ int main(int argc, char **argv)
     struct kp_config cfg;
     char err[512];
     kp_config_defaults(&cfg);
-    const char *file = getenv("KNOTENPUNKT_CONFIG");
+    const char *file = config_file(argc, argv);
     if ((file && kp_config_load_file(&cfg, file, err, sizeof(err))) ||
         kp_config_load_env(&cfg, err, sizeof(err))) {
         fprintf(stderr, "knotenpunkt: %s\n", err);

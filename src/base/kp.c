@@ -35,7 +35,7 @@ void kp_assert_fail(const char *what, const char *file, int line)
     abort();
 }
 
-static void *oom(size_t n)
+static _Noreturn void oom(size_t n)
 {
     fprintf(stderr, "knotenpunkt: out of memory allocating %zu bytes\n", n);
     abort();
@@ -44,19 +44,25 @@ static void *oom(size_t n)
 void *kp_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    return p ? p : oom(n);
+    if (!p)
+        oom(n);
+    return p;
 }
 
 void *kp_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    return p ? p : oom(n * size);
+    if (!p)
+        oom(n * size);
+    return p;
 }
 
 void *kp_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    return q ? q : oom(n);
+    if (!q)
+        oom(n);
+    return q;
 }
 
 char *kp_xstrdup(const char *s)

@@ -32,9 +32,12 @@ int kp_hist_write(const struct kp_hist *h, struct kp_buf *out, const char *name,
             rc = kp_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
                                (unsigned long long)cum);
     }
+    /* no empty braces: `name_sum 1.5`, or `name_sum{route="/x"} 1.5` */
+    const char *open = labels[0] ? "{" : "", *close = labels[0] ? "}" : "";
     if (!rc)
-        rc = kp_buf_printf(out, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
+        rc = kp_buf_printf(out, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name, open, labels,
+                           close,
                            atomic_load_explicit(&((struct kp_hist *)h)->sum, memory_order_relaxed),
-                           name, labels, (unsigned long long)cum);
+                           name, open, labels, close, (unsigned long long)cum);
     return rc;
 }

@@ -55,6 +55,14 @@ struct kp_route {
 
 enum { KP_MAX_PARAMS = 4 };
 
+/* Who is calling, as the router found out (src/api/auth.c). */
+struct kp_auth_result {
+    struct kp_principal who; /* agent_id 0 when public */
+    bool via_cookie;
+    char csrf[64];    /* the session's CSRF token, for cookie sessions */
+    uint8_t hash[32]; /* of the session id or token */
+};
+
 struct kp_call {
     struct kp_req *req;
     struct kp_api *api;
@@ -62,8 +70,7 @@ struct kp_call {
     const char *params[KP_MAX_PARAMS]; /* path parameters in pattern order */
     int64_t ids[KP_MAX_PARAMS];        /* the same, as positive integers, or 0 */
     json_t *body;                      /* when route->json_body; released with the call */
-    struct kp_principal who;           /* agent_id 0 when public */
-    bool via_cookie;
+    struct kp_auth_result auth;
 };
 
 /* The store's version: changes with every commit, for caches of reads. */

@@ -150,7 +150,7 @@ static void create(struct kp_call *call)
         return;
     struct agent_write *a = kp_call_write_ctx(call, sizeof(*a));
     a->create = true;
-    a->actor = call->who.agent_id;
+    a->actor = call->auth.who.agent_id;
     snprintf(a->email, sizeof(a->email), "%s", email);
     snprintf(a->name, sizeof(a->name), "%s", name);
     snprintf(a->role, sizeof(a->role), "%s", role);
@@ -177,10 +177,10 @@ static void update(struct kp_call *call)
     };
     if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
         return;
-    bool self = call->ids[0] == call->who.agent_id;
+    bool self = call->ids[0] == call->auth.who.agent_id;
     json_t *role = json_object_get(call->body, "role");
     json_t *active = json_object_get(call->body, "active");
-    if (!call->who.admin && (!self || role || active)) {
+    if (!call->auth.who.admin && (!self || role || active)) {
         kp_call_error(call, 403, "forbidden", NULL,
                       "agents may change only their own name and password");
         return;
@@ -192,7 +192,7 @@ static void update(struct kp_call *call)
         return;
     }
     struct agent_write *a = kp_call_write_ctx(call, sizeof(*a));
-    a->actor = call->who.agent_id;
+    a->actor = call->auth.who.agent_id;
     a->id = call->ids[0];
     a->active = active ? json_is_true(active) : -1;
     const char *name = kp_json_str(call->body, "name");

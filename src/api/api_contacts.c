@@ -133,7 +133,7 @@ static void create(struct kp_call *call)
         return;
     struct contact_write *w = kp_call_write_ctx(call, sizeof(*w));
     w->op = CREATE;
-    w->actor = call->who.agent_id;
+    w->actor = call->auth.who.agent_id;
     w->name = kp_json_str(call->body, "name");
     w->attributes = json_object_get(call->body, "attributes");
     w->identities = json_object_get(call->body, "identities");
@@ -153,7 +153,7 @@ static void update(struct kp_call *call)
         return;
     struct contact_write *w = kp_call_write_ctx(call, sizeof(*w));
     w->op = UPDATE;
-    w->actor = call->who.agent_id;
+    w->actor = call->auth.who.agent_id;
     w->id = call->ids[0];
     w->name = kp_json_str(call->body, "name");
     w->attributes = json_object_get(call->body, "attributes");
@@ -166,7 +166,7 @@ static void identity_add(struct kp_call *call)
         return;
     struct contact_write *w = kp_call_write_ctx(call, sizeof(*w));
     w->op = ID_ADD;
-    w->actor = call->who.agent_id;
+    w->actor = call->auth.who.agent_id;
     w->id = call->ids[0];
     w->kind = kp_json_str(call->body, "kind");
     w->value = kp_json_str(call->body, "value");
@@ -177,7 +177,7 @@ static void identity_delete(struct kp_call *call)
 {
     struct contact_write *w = kp_call_write_ctx(call, sizeof(*w));
     w->op = ID_DEL;
-    w->actor = call->who.agent_id;
+    w->actor = call->auth.who.agent_id;
     w->id = call->ids[0];
     w->identity_id = call->ids[1];
     kp_call_write(call, w, write_run, write_done);

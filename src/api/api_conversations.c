@@ -105,7 +105,7 @@ static void list(struct kp_call *call)
     if (assignee_s) {
         char *end;
         if (strcmp(assignee_s, "me") == 0)
-            q.assignee_id = call->who.agent_id;
+            q.assignee_id = call->auth.who.agent_id;
         else if (strcmp(assignee_s, "none") == 0)
             q.assignee_id = -1;
         else if ((q.assignee_id = strtoll(assignee_s, &end, 10)) <= 0 || *end) {
@@ -429,7 +429,7 @@ static void post_message(struct kp_call *call)
     w->msg = (struct kp_message_new){.conversation_id = w->id,
                                      .direction = note ? "note" : "out",
                                      .channel = channel,
-                                     .author_agent_id = call->who.agent_id,
+                                     .author_agent_id = call->auth.who.agent_id,
                                      .text = text};
     kp_call_write(call, w, write_run, write_done);
 }

@@ -78,7 +78,7 @@ static void create(struct kp_call *call)
     if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
         return;
     struct inbox_write *w = kp_call_write_ctx(call, sizeof(*w));
-    w->actor = call->who.agent_id;
+    w->actor = call->auth.who.agent_id;
     w->name = kp_json_str(call->body, "name");
     w->channel = kp_json_str(call->body, "channel");
     w->team_id = kp_json_int(call->body, "team_id", 0);

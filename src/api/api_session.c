@@ -5,6 +5,7 @@
  */
 #include "api.h"
 #include "auth.h"
+#include "stream.h"
 #include "../base/clock.h"
 
 #include <sodium.h>
@@ -129,21 +130,15 @@ static void current(struct kp_call *call)
 {
     /* cookie sessions get their CSRF token back (the web app after a reload); Bearer callers
      * need none and get null */
-    char csrf[64] = "";
-    if (call->via_cookie) {
-        struct kp_principal who;
-        bool cookie;
-        kp_auth_request(call->api, call->req->http, &who, &cookie, csrf);
-    }
     json_t *agent = NULL;
-    int rc = KP_STORE(call->api->store, agent_get, call->who.agent_id, &agent);
+    int rc = KP_STORE(call->api->store, agent_get, call->auth.who.agent_id, &agent);
     if (rc) {
         kp_call_store_error(call, rc, "agent");
         return;
     }
     kp_call_json(call, 200,
                  json_pack("{soso}", "agent", agent, "csrf_token",
-                           call->via_cookie ? json_string(csrf) : json_null()));
+                           call->auth.via_cookie ? json_string(call->auth.csrf) : json_null()));
 }
 
 struct logout {
@@ -162,12 +157,13 @@ static int logout_write(struct kp_store *s, void *ctx)
 
 static void logout_done(struct kp_call *call, void *ctx, int rc)
 {
-    (void)ctx;
     if (rc) {
         kp_call_store_error(call, rc, "session");
         return;
     }
+    struct logout *l = ctx;
     kp_auth_cache_clear(call->api->auth);
+    kp_stream_revoke(call->api->stream, l->hash);
     kp_req_respond(call->req, 204, "application/json",
                    "Set-Cookie: kp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n", "",
                    0);
@@ -177,13 +173,13 @@ static void logout(struct kp_call *call)
 {
     char secret[128];
     const char *cookie = kp_http_header(call->req->http, "Cookie");
-    if (!call->via_cookie || !cookie || kp_auth_cookie(cookie, secret, sizeof(secret))) {
+    if (!call->auth.via_cookie || !cookie || kp_auth_cookie(cookie, secret, sizeof(secret))) {
         kp_call_error(call, 400, "bad_request", NULL, "logout needs a session cookie");
         return;
     }
     struct logout *l = kp_call_write_ctx(call, sizeof(*l));
     kp_auth_hash_token(secret, l->hash);
-    l->agent_id = call->who.agent_id;
+    l->agent_id = call->auth.who.agent_id;
     kp_call_write(call, l, logout_write, logout_done);
 }
 
@@ -222,7 +218,7 @@ static void token_create(struct kp_call *call)
     if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
         return;
     struct token *t = kp_call_write_ctx(call, sizeof(*t));
-    t->agent_id = call->who.agent_id;
+    t->agent_id = call->auth.who.agent_id;
     snprintf(t->name, sizeof(t->name), "%s", kp_json_str(call->body, "name"));
     kp_auth_new_token("kpt_", t->token, sizeof(t->token));
     kp_auth_hash_token(t->token, t->hash);
@@ -232,7 +228,7 @@ static void token_create(struct kp_call *call)
 static void token_list(struct kp_call *call)
 {
     json_t *items;
-    int rc = KP_STORE(call->api->store, token_list, call->who.agent_id, &items);
+    int rc = KP_STORE(call->api->store, token_list, call->auth.who.agent_id, &items);
     if (rc) {
         kp_call_store_error(call, rc, "tokens");
         return;
@@ -243,7 +239,7 @@ static void token_list(struct kp_call *call)
 static int token_delete_write(struct kp_store *s, void *ctx)
 {
     struct token *t = ctx;
-    int rc = KP_STORE(s, token_delete, t->agent_id, t->id);
+    int rc = KP_STORE(s, token_delete, t->agent_id, t->id, t->hash);
     if (!rc)
         rc = KP_STORE(s, audit_add, t->agent_id, "token.delete", "token", t->id, NULL);
     return rc;
@@ -251,19 +247,20 @@ static int token_delete_write(struct kp_store *s, void *ctx)
 
 static void token_delete_done(struct kp_call *call, void *ctx, int rc)
 {
-    (void)ctx;
+    struct token *t = ctx;
     if (rc) {
         kp_call_store_error(call, rc, "token");
         return;
     }
     kp_auth_cache_clear(call->api->auth);
+    kp_stream_revoke(call->api->stream, t->hash);
     kp_req_respond(call->req, 204, "application/json", "", "", 0);
 }
 
 static void token_delete(struct kp_call *call)
 {
     struct token *t = kp_call_write_ctx(call, sizeof(*t));
-    t->agent_id = call->who.agent_id;
+    t->agent_id = call->auth.who.agent_id;
     t->id = call->ids[0];
     kp_call_write(call, t, token_delete_write, token_delete_done);
 }

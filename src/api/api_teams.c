@@ -89,7 +89,7 @@ static void named(struct kp_call *call, int op)
     }
     struct team_write *t = kp_call_write_ctx(call, sizeof(*t));
     t->op = op;
-    t->actor = call->who.agent_id;
+    t->actor = call->auth.who.agent_id;
     t->id = call->ids[0];
     snprintf(t->name, sizeof(t->name), "%s", name);
     kp_call_write(call, t, write_run, write_done);
@@ -109,7 +109,7 @@ static void member(struct kp_call *call, int op)
 {
     struct team_write *t = kp_call_write_ctx(call, sizeof(*t));
     t->op = op;
-    t->actor = call->who.agent_id;
+    t->actor = call->auth.who.agent_id;
     t->id = call->ids[0];
     t->agent_id = call->ids[1];
     kp_call_write(call, t, write_run, write_done);

@@ -143,11 +143,9 @@ static struct slot *lookup(struct kp_auth_cache *c, const uint8_t hash[32], bool
     return NULL;
 }
 
-int kp_auth_request(struct kp_api *api, const struct kp_http_request *h, struct kp_principal *who,
-                    bool *via_cookie, char csrf[64])
+int kp_auth_request(struct kp_api *api, const struct kp_http_request *h, struct kp_auth_result *out)
 {
-    memset(who, 0, sizeof(*who));
-    *via_cookie = false;
+    memset(out, 0, sizeof(*out));
     char secret[128];
     const char *authz = kp_http_header(h, "Authorization");
     const char *cookie = kp_http_header(h, "Cookie");
@@ -183,9 +181,10 @@ int kp_auth_request(struct kp_api *api, const struct kp_http_request *h, struct 
         s = &api->auth->slots[hash[0]];
         *s = fresh;
     }
-    *who = s->who;
-    *via_cookie = s->cookie;
+    out->who = s->who;
+    out->via_cookie = s->cookie;
+    memcpy(out->hash, hash, 32);
     if (s->cookie)
-        snprintf(csrf, 64, "%s", s->csrf);
+        snprintf(out->csrf, sizeof(out->csrf), "%s", s->csrf);
     return 0;
 }

@@ -18,12 +18,14 @@ void kp_auth_cache_free(struct kp_auth_cache *c);
 void kp_auth_cache_clear(struct kp_auth_cache *c);
 
 /*
- * Reads the request's credentials. Returns 0 with who filled in (agent_id 0 when the request
- * carries none), KP_EPERM when credentials are present but wrong, KP_EIO on store failure.
- * For cookie sessions, *via_cookie is set and csrf receives the session's CSRF token.
+ * Reads the request's credentials into out: who (agent_id 0 when the request carries none),
+ * whether they came as a session cookie (then csrf is the session's CSRF token), and the hash
+ * of the secret (to end streams opened with it). Returns 0, KP_EPERM when credentials are
+ * present but wrong, KP_EIO on store failure.
  */
-int kp_auth_request(struct kp_api *api, const struct kp_http_request *h, struct kp_principal *who,
-                    bool *via_cookie, char csrf[64]);
+int kp_auth_request(struct kp_api *api, const struct kp_http_request *h,
+                    struct kp_auth_result *out);
+
 /* Password guessing: after KP_AUTH_MAX_FAILURES failed logins for one email within
  * KP_AUTH_WINDOW_MS, further attempts are refused (429) until the window has passed. */
 enum { KP_AUTH_MAX_FAILURES = 10, KP_AUTH_WINDOW_MS = 15 * 60 * 1000 };

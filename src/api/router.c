@@ -36,7 +36,7 @@ uint64_t kp_api_store_version(struct kp_api *api)
 
 struct kp_viewer kp_call_viewer(const struct kp_call *call)
 {
-    return (struct kp_viewer){.agent_id = call->who.agent_id, .admin = call->who.admin};
+    return (struct kp_viewer){.agent_id = call->auth.who.agent_id, .admin = call->auth.who.admin};
 }
 
 void *kp_call_alloc(struct kp_call *call, size_t n)
@@ -286,25 +286,24 @@ void kp_api_on_request(struct kp_req *req, void *app)
     req->route = found->pattern;
 
     if (found->access != KP_PUBLIC) {
-        char csrf[64] = "";
-        int rc = kp_auth_request(api, h, &call->who, &call->via_cookie, csrf);
+        int rc = kp_auth_request(api, h, &call->auth);
         if (rc == KP_EIO) {
             kp_call_store_error(call, rc, "session");
             return;
         }
-        if (rc || !call->who.agent_id) {
+        if (rc || !call->auth.who.agent_id) {
             respond_error(req, 401, "WWW-Authenticate: Bearer\r\n", "unauthorized", NULL,
                           "valid credentials are required: a session cookie or a Bearer token");
             return;
         }
-        if (found->access == KP_ADMIN && !call->who.admin) {
+        if (found->access == KP_ADMIN && !call->auth.who.admin) {
             kp_call_error(call, 403, "forbidden", NULL, "this needs the admin role");
             return;
         }
         bool safe = strcmp(h->method, "GET") == 0 || head;
-        if (call->via_cookie && !safe) {
+        if (call->auth.via_cookie && !safe) {
             const char *sent = kp_http_header(h, "X-CSRF-Token");
-            if (!kp_auth_csrf_equal(sent, csrf)) {
+            if (!kp_auth_csrf_equal(sent, call->auth.csrf)) {
                 kp_call_error(call, 403, "csrf_failed", NULL,
                               "missing or wrong X-CSRF-Token header for a cookie session");
                 return;
@@ -364,7 +363,7 @@ void kp_api_on_finish(struct kp_req *req, void *app)
                      "\"method\":\"%s\",\"route\":\"%s\",\"path\":\"%s\",\"status\":%d,"
                      "\"ms\":%.3f,\"bytes\":%zu,\"agent\":%lld}",
                      ts, req->id, req->http->method, route, path, req->status, secs * 1000,
-                     req->response_bytes, call ? (long long)call->who.agent_id : 0LL);
+                     req->response_bytes, call ? (long long)call->auth.who.agent_id : 0LL);
     if (n > 0)
         kp_log_json_line(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

@@ -16,7 +16,8 @@ struct client {
     bool admin;
     int64_t teams[MAX_TEAMS];
     size_t n_teams;
-    int64_t last_id; /* newest event id sent: replay and live never send one twice */
+    int64_t last_id;  /* newest event id sent: replay and live never send one twice */
+    uint8_t cred[32]; /* hash of the session or token it was opened with */
 };
 
 struct kp_stream {
@@ -137,6 +138,13 @@ static void on_close(struct kp_conn *conn, void *user)
 
 static const struct kp_ws_handler handler = {.on_message = on_message, .on_close = on_close};
 
+void kp_stream_revoke(struct kp_stream *s, const uint8_t hash[32])
+{
+    for (struct client *c = s->clients; c; c = c->next)
+        if (memcmp(c->cred, hash, 32) == 0)
+            kp_ws_close(c->conn, 4401, "signed out");
+}
+
 void kp_stream_agent_changed(struct kp_stream *s, int64_t agent_id)
 {
     for (struct client *c = s->clients, *next; c; c = next) {
@@ -216,7 +224,7 @@ static void stream_open(struct kp_call *call)
                       "%s", why);
         return;
     }
-    if (call->via_cookie && !origin_ok(h)) {
+    if (call->auth.via_cookie && !origin_ok(h)) {
         kp_call_error(call, 403, "forbidden", NULL, "WebSocket origin does not match the host");
         return;
     }
@@ -224,8 +232,9 @@ static void stream_open(struct kp_call *call)
     if (kp_call_query_int(call, "since", 0, INT64_MAX, -1, &since))
         return;
     struct client *c = kp_xcalloc(1, sizeof(*c));
-    c->agent_id = call->who.agent_id;
-    c->admin = call->who.admin;
+    c->agent_id = call->auth.who.agent_id;
+    memcpy(c->cred, call->auth.hash, sizeof(c->cred));
+    c->admin = call->auth.who.admin;
     c->n_teams = MAX_TEAMS;
     if (KP_STORE(api->store, agent_teams, c->agent_id, c->teams, &c->n_teams)) {
         free(c);

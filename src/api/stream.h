@@ -20,5 +20,7 @@ size_t kp_stream_clients(struct kp_stream *s);
 /* The agent's role, activity or teams changed: open streams see the new rights at once, and a
  * deactivated agent's streams are closed. */
 void kp_stream_agent_changed(struct kp_stream *s, int64_t agent_id);
+/* A session ended or a token was deleted: streams opened with it close. */
+void kp_stream_revoke(struct kp_stream *s, const uint8_t hash[32]);
 
 #endif

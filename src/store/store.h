@@ -167,7 +167,8 @@ struct kp_store_ops {
                         const uint8_t hash[32], int64_t *id);
     int (*token_lookup)(struct kp_store *s, const uint8_t hash[32], int64_t *agent_id);
     int (*token_list)(struct kp_store *s, int64_t agent_id, json_t **out);
-    int (*token_delete)(struct kp_store *s, int64_t agent_id, int64_t id);
+    /* Deletes one of the agent's tokens; hash receives the deleted token's hash. */
+    int (*token_delete)(struct kp_store *s, int64_t agent_id, int64_t id, uint8_t hash[32]);
 
     int (*inbox_create)(struct kp_store *s, const char *name, const char *channel, int64_t team_id,
                         int64_t *id);

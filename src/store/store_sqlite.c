@@ -870,15 +870,23 @@ static int token_list(struct kp_store *s, int64_t agent_id, json_t **out)
     return kp_sq_rows(q, st, out);
 }
 
-static int token_delete(struct kp_store *s, int64_t agent_id, int64_t id)
+static int token_delete(struct kp_store *s, int64_t agent_id, int64_t id, uint8_t hash[32])
 {
     struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM api_tokens WHERE id = ? AND agent_id = ?");
+    sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM api_tokens WHERE id = ? AND agent_id = ? "
+                                     "RETURNING token_hash");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, agent_id);
-    return change(q, st);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32)
+        memcpy(hash, sqlite3_column_blob(st, 0), 32);
+    int done = rc == SQLITE_ROW ? sqlite3_step(st) : rc;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return KP_ENOTFOUND;
+    return rc == SQLITE_ROW && done == SQLITE_DONE ? 0 : kp_sq_err(q, rc == SQLITE_ROW ? done : rc);
 }
 
 /* ---- inboxes ---- */

@@ -325,3 +325,37 @@ def test_transfer_hides_later_events(srv):
                   "replay showed the transferred conversation: %s" % kp._short(x))
     finally:
         replay.close()
+
+
+def test_revoked_credentials_end_streams(srv):
+    """Deleting the token a stream was opened with, or logging out of its session, closes it;
+    other streams of the same agent stay."""
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    tok = admin.post("/api/v1/tokens", {"name": "short-lived"})
+    ws_tok = bearer_ws(srv, tok["token"])
+    ws_keep = bearer_ws(srv, srv.token)
+    c = kp.Client(srv.port)
+    c.login(kp.ADMIN_EMAIL, kp.ADMIN_PASSWORD)
+    ws_cookie = kp.WebSocket(srv.port, "/api/v1/stream",
+                             {"Cookie": "kp_session=" + c.session,
+                              "Origin": "http://%s:%d" % (kp.HOST, srv.port)})
+    try:
+        for w in (ws_tok, ws_keep, ws_cookie):
+            hello(w, me["id"])
+        admin.delete("/api/v1/tokens/%d" % tok["id"], status=204)
+        try:
+            ws_tok.recv_until(lambda x: False, timeout=5)
+            fail("the stream of a deleted token stayed open")
+        except kp.WebSocketClosed:
+            pass
+        c.delete("/api/v1/session", status=204)
+        try:
+            ws_cookie.recv_until(lambda x: False, timeout=5)
+            fail("the stream of a closed session stayed open")
+        except kp.WebSocketClosed:
+            pass
+        r = kp.ingest(admin, in_red["id"], "lou@customer.example", "still here")
+        ws_keep.recv_until(created(r["message_id"]))
+    finally:
+        for w in (ws_tok, ws_keep, ws_cookie):
+            w.close()

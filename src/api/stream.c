@@ -6,7 +6,7 @@
 
 #include <strings.h>
 
-enum { MAX_TEAMS = 64, REPLAY_MAX = 1000 };
+enum { MAX_TEAMS = 1024, REPLAY_MAX = 1000 };
 
 struct client {
     struct client *prev, *next;
@@ -274,6 +274,7 @@ static void stream_open(struct kp_call *call)
         replay(api, c, since);
     if (c->last_id < newest)
         c->last_id = newest;
+    kp_ws_start(conn);
 }
 
 const struct kp_route kp_api_stream_routes[] = {

@@ -33,6 +33,7 @@ struct hub {
     struct kp_writer_job prune_job;
     bool prune_running;
     int64_t drain_started;
+    bool drain_warned;
     bool stopping;
 };
 
@@ -86,12 +87,19 @@ static void on_prune(uv_timer_t *t)
 static void on_drain(uv_timer_t *t)
 {
     struct hub *h = t->data;
+    /* requests in flight hold memory their writer jobs and hashes will use: wait for them
+     * however long it takes; connections that only have answers to deliver get a deadline */
     bool late = kp_clock_now_ms() - h->drain_started > DRAIN_MAX_MS;
-    if (!late &&
-        (kp_server_busy(h->server) || kp_writer_pending(h->api.writer) || kp_jobs_busy(h->jobs)))
+    if (kp_server_busy(h->server) || kp_writer_pending(h->api.writer) || kp_jobs_busy(h->jobs) ||
+        h->prune_running) {
+        if (late && !h->drain_warned) {
+            kp_log_warn("still waiting for %zu requests to finish", kp_server_busy(h->server));
+            h->drain_warned = true;
+        }
         return;
-    if (late)
-        kp_log_warn("stopping with %zu requests still open", kp_server_busy(h->server));
+    }
+    if (kp_server_connections(h->server) && !late)
+        return;
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
     uv_close((uv_handle_t *)&h->prune, NULL);

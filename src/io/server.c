@@ -15,7 +15,13 @@
 #include <sodium.h>
 #include <wslay/wslay.h>
 
-enum { READ_CHUNK = 65536, WS_OUT_CAP = 8 << 20, WS_PING_MS = 25000, WS_DEAD_MS = 70000 };
+enum {
+    READ_CHUNK = 65536,
+    WS_OUT_CAP = 8 << 20,
+    WS_PING_MS = 25000,
+    WS_DEAD_MS = 70000,
+    LINGER_MS = 2000,
+};
 
 struct kp_server {
     uv_loop_t *loop;
@@ -37,12 +43,14 @@ struct kp_conn {
     struct kp_conn *prev, *next;
     enum mode mode;
     struct kp_http1 http;
-    struct kp_buf in; /* received, not yet parsed */
-    bool busy;        /* a request is with the handler */
-    bool closing;     /* no more I/O; the handles close as soon as the request is answered */
-    bool receiving;   /* a request has started arriving: the request timeout runs */
-    bool processing;  /* inside process(): answers do not recurse into it */
-    bool close_after_write;
+    struct kp_buf in;       /* received, not yet parsed */
+    bool busy;              /* a request is with the handler */
+    bool closing;           /* no more I/O; the handles close as soon as the request is answered */
+    bool receiving;         /* a request has started arriving: the request timeout runs */
+    bool processing;        /* inside process(): answers do not recurse into it */
+    bool close_after_write; /* answer what is queued, then close */
+    bool lingering;         /* write side shut down: reading only to see the peer go */
+    uv_shutdown_t shutdown;
     bool reading;
     int handles_open; /* tcp + timer: free when both closed */
     struct kp_req req;
@@ -132,6 +140,8 @@ static void on_handle_closed(uv_handle_t *h)
      * one of its own calls (a send that failed, a frame fed behind the handshake) */
     if (c->mode == WEBSOCKET && c->ws_handler && c->ws_handler->on_close)
         c->ws_handler->on_close(c, c->ws_user);
+    if (c->ws)
+        wslay_event_context_free(c->ws); /* here: wslay may be on the stack when we close */
     kp_http1_release(&c->http);
     kp_buf_release(&c->in);
     kp_buf_release(&c->ws_out);
@@ -150,11 +160,8 @@ static void reap(struct kp_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
-    if (c->mode == WEBSOCKET) {
+    if (c->mode == WEBSOCKET)
         s->n_ws--;
-        wslay_event_context_free(c->ws);
-        c->ws = NULL;
-    }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -182,8 +189,6 @@ static void on_written(uv_write_t *w, int status)
     free(wr);
     if (status < 0)
         conn_close(c);
-    else
-        maybe_close(c);
 }
 
 /* Queues bytes; tries a direct write first. */
@@ -224,7 +229,7 @@ static void on_timer(uv_timer_t *t)
         return;
     if (c->mode == WEBSOCKET) {
         uint64_t now = (uint64_t)kp_clock_now_ms();
-        if (now - c->ws_last_rx_ms > WS_DEAD_MS) {
+        if (!c->srv->listening || now - c->ws_last_rx_ms > WS_DEAD_MS) {
             conn_close(c);
             return;
         }
@@ -237,7 +242,11 @@ static void on_timer(uv_timer_t *t)
         }
         return;
     }
-    if (c->receiving) {
+    if (c->lingering) {
+        conn_close(c);
+        return;
+    }
+    if (c->receiving && !c->close_after_write) {
         /* a request started but did not finish in time */
         send_error_close(c, 408, "request not received in time");
         return;
@@ -274,7 +283,7 @@ static void send_error_close(struct kp_conn *c, int status, const char *why)
                       "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nConnection: close\r\n"
                       "Content-Length: %d\r\n\r\n",
                       status, kp_http_reason(status), bl);
-    c->close_after_write = true;
+    c->close_after_write = true; /* nothing after an error is parsed: it cannot resync */
     struct kp_buf b;
     kp_buf_init(&b, 0);
     kp_buf_append(&b, head, (size_t)hl);
@@ -323,7 +332,7 @@ static void process(struct kp_conn *c)
     if (c->processing)
         return;
     c->processing = true;
-    while (!c->busy && !c->closing && c->mode == HTTP && c->in.len) {
+    while (!c->busy && !c->closing && !c->close_after_write && c->mode == HTTP && c->in.len) {
         size_t used;
         enum kp_http1_status st = kp_http1_feed(&c->http, c->in.data, c->in.len, &used);
         kp_buf_consume(&c->in, used);
@@ -336,17 +345,46 @@ static void process(struct kp_conn *c)
         dispatch(c);
     }
     c->processing = false;
-    if (!c->busy && !c->closing && c->mode == HTTP) {
+    if (!c->busy && !c->closing && !c->close_after_write && c->mode == HTTP) {
+        /* a started request (not just the empty lines HTTP allows between requests) */
         if (c->in.len || c->http.head.len || c->http.body.len)
             request_started(c);
         start_reading(c);
     }
 }
 
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct kp_conn *c = req->data;
+    if (c->closing)
+        return; /* cancelled by the close */
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    /* everything was sent and the FIN is out: give the peer a moment to close its side */
+    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+}
+
+/*
+ * Closes a connection that has its last answers queued, without losing them: the write side
+ * is shut down once they are sent, and input is read and dropped until the peer closes (or a
+ * deadline passes). Closing at once could make the kernel answer unread input with a reset,
+ * and a reset can destroy the answer on its way (a 400, 408 or 503 the peer never sees).
+ */
 static void maybe_close(struct kp_conn *c)
 {
-    if (c->close_after_write && !c->closing && c->tcp.write_queue_size == 0)
+    if (!c->close_after_write || c->closing || c->lingering || c->busy)
+        return;
+    c->lingering = true;
+    c->shutdown.data = c;
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
         conn_close(c);
+        return;
+    }
+    /* a peer that does not read its last answers cannot hold the connection */
+    uv_timer_start(&c->timer, on_timer, (uint64_t)c->srv->cfg.idle_timeout_ms, 0);
+    start_reading(c);
 }
 
 /* The end of every request (answered or upgraded): hooks, memory, and a deferred close.
@@ -399,10 +437,13 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
             conn_write(c, head, (size_t)hl);
             conn_write(c, body, len);
         }
-        maybe_close(c);
     }
-    if (finish_request(c, req) || c->close_after_write)
+    if (finish_request(c, req))
         return;
+    if (c->close_after_write) {
+        maybe_close(c);
+        return;
+    }
     kp_http1_next(&c->http);
     arm(c, s->cfg.idle_timeout_ms);
     process(c);
@@ -427,8 +468,8 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         conn_close(c);
         return;
     }
-    if (n == 0)
-        return;
+    if (n == 0 || c->lingering)
+        return; /* a closing connection drops what still comes */
     if (kp_buf_append(&c->in, buf->base, (size_t)n)) {
         if (c->mode == HTTP)
             send_error_close(c, 413, "request is larger than the server accepts");
@@ -440,7 +481,6 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         ws_feed(c);
         return;
     }
-    request_started(c);
     process(c);
     if (c->busy && c->reading) {
         uv_read_stop(stream); /* back-pressure until the handler answers */
@@ -523,6 +563,8 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 {
     struct kp_conn *c = user;
     (void)ctx;
+    if (c->closing)
+        return;
     if ((arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) && c->ws_handler &&
         c->ws_handler->on_message)
         c->ws_handler->on_message(c, c->ws_user, (const char *)arg->msg, arg->msg_length);
@@ -530,7 +572,7 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 
 static void ws_flush(struct kp_conn *c)
 {
-    if (c->closing || !c->ws)
+    if (c->closing)
         return;
     if (wslay_event_send(c->ws) != 0) {
         conn_close(c);
@@ -546,6 +588,8 @@ static void ws_flush(struct kp_conn *c)
 
 static void ws_feed(struct kp_conn *c)
 {
+    if (c->closing)
+        return;
     c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
     if (wslay_event_recv(c->ws) != 0) {
         conn_close(c);
@@ -590,15 +634,21 @@ int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void
     if (finish_request(c, req))
         return 0; /* the peer went away during the handshake; on_close comes from the loop */
     arm(c, WS_PING_MS);
+    return 0;
+}
+
+void kp_ws_start(struct kp_conn *c)
+{
+    if (c->closing || c->mode != WEBSOCKET)
+        return;
     start_reading(c);
     if (c->in.len) /* frames that came right behind the handshake */
         ws_feed(c);
-    return 0;
 }
 
 int kp_ws_send(struct kp_conn *c, const char *data, size_t len)
 {
-    if (c->closing || c->mode != WEBSOCKET || !c->ws)
+    if (c->closing || c->mode != WEBSOCKET)
         return KP_EIO;
     struct wslay_event_msg msg = {
         .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
@@ -610,7 +660,7 @@ int kp_ws_send(struct kp_conn *c, const char *data, size_t len)
 
 void kp_ws_close(struct kp_conn *c, uint16_t code, const char *reason)
 {
-    if (c->closing || c->mode != WEBSOCKET || !c->ws)
+    if (c->closing || c->mode != WEBSOCKET)
         return;
     wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
     ws_flush(c);
@@ -672,10 +722,13 @@ void kp_server_stop_listening(struct kp_server *s)
     struct kp_conn *c = s->conns;
     while (c) {
         struct kp_conn *next = c->next;
-        if (!c->busy && c->mode == HTTP && c->in.len == 0)
-            conn_close(c);
-        else if (c->mode == WEBSOCKET)
+        if (c->mode == WEBSOCKET) {
             kp_ws_close(c, 1001, "server shutting down");
+            arm(c, 1000); /* on_timer closes it for good if the peer does not answer */
+        } else if (!c->busy) {
+            c->close_after_write = true; /* queued answers still go out, then it closes */
+            maybe_close(c);
+        }
         c = next;
     }
 }

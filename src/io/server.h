@@ -75,6 +75,9 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
  * the connection is reported to handler with user. Returns KP_EIO when the peer is already gone
  * (req was answered and is gone too), KP_EINVAL or KP_ENOMEM when nothing happened yet. */
 int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void *user);
+/* Starts reading frames on a connection kp_req_upgrade turned into a WebSocket: call it once the
+ * application has sent what must come first (the stream's hello). */
+void kp_ws_start(struct kp_conn *c);
 /* Queues a text message on a WebSocket connection. */
 int kp_ws_send(struct kp_conn *c, const char *data, size_t len);
 /* Starts a close handshake with status code and reason. */

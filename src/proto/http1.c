@@ -197,6 +197,8 @@ enum kp_http1_status kp_http1_feed(struct kp_http1 *h, const char *data, size_t 
     *used = 0;
     if (h->failed)
         return KP_HTTP1_ERROR;
+    if (h->complete)
+        return KP_HTTP1_MORE; /* the caller must call kp_http1_next first: nothing is parsed */
     size_t n = http_parser_execute(&h->p, &settings, data, len);
     *used = n;
     enum http_errno e = HTTP_PARSER_ERRNO(&h->p);

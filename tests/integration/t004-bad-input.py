@@ -3,6 +3,7 @@
 slow clients are cut off by the request timeout without stalling others."""
 import json
 import select
+import signal
 import socket
 import time
 import urllib.parse
@@ -355,3 +356,99 @@ def test_bad_cursors(srv):
     for cur in ("99999999999999999999.1", "-5.-5", "1.", ".1", "1.2.3", "1e3.4", " 1.2"):
         got = c.request("GET", "/api/v1/conversations?cursor=" + urllib.parse.quote(cur))
         kp.expect_error(got, 400, "invalid_value", "cursor %r" % cur)
+
+
+def _read_all(sock, limit=64 << 20):
+    data = b""
+    sock.settimeout(10)
+    while len(data) < limit:
+        try:
+            d = sock.recv(1 << 20)
+        except OSError:
+            break
+        if not d:
+            break
+        data += d
+    return data
+
+
+def test_connection_close_in_a_pipeline(srv):
+    """A request with Connection: close ends the pipeline: it is answered once, nothing after
+    it is, and the connection closes - also while earlier answers still wait to be sent."""
+    s = kp.connect(srv.port, timeout=15)
+    try:
+        big = kp.build_request("GET", "/api/v1/openapi.json", port=srv.port)
+        last = kp.build_request("GET", "/healthz", {"Connection": "close"}, port=srv.port)
+        s.sendall(big * 200 + last + kp.build_request("GET", "/healthz", port=srv.port) * 3)
+        time.sleep(1)  # answers pile up in the server's write queue while nobody reads
+        data = _read_all(s)
+        eq(data.count(b"HTTP/1.1 200"), 201, "answers (200 documents and the closing request)")
+        eq(data.count(b'"status":"ok"'), 1, "answers to the Connection: close request")
+    finally:
+        s.close()
+
+
+def test_nothing_after_a_bad_request(srv):
+    """After a malformed request the server answers 400 once and reads nothing more; the 400
+    arrives even when the client keeps sending (no reset destroys it)."""
+    s = kp.connect(srv.port, timeout=15)
+    try:
+        good = kp.build_request("GET", "/healthz", port=srv.port)
+        big = kp.build_request("GET", "/api/v1/openapi.json", port=srv.port)
+        s.sendall(big * 50 + b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        for _ in range(5):
+            time.sleep(0.2)
+            try:
+                s.sendall(good)
+            except OSError:
+                break
+        data = _read_all(s)
+        eq(data.count(b"HTTP/1.1 200"), 50, "answers before the bad request")
+        eq(data.count(b"HTTP/1.1 400"), 1, "400 answers")
+        eq(data.count(b'"status":"ok"'), 0, "requests answered after the bad one")
+    finally:
+        s.close()
+
+
+@kp.env(KNOTENPUNKT_REQUEST_TIMEOUT_MS="300")
+def test_empty_lines_between_requests(srv):
+    """HTTP allows empty lines before a request: they start no request timeout."""
+    s = kp.connect(srv.port, timeout=15)
+    try:
+        r = kp.RawReader(s)
+        s.sendall(kp.build_request("GET", "/healthz", port=srv.port))
+        eq(kp.read_response(r, "GET", "/healthz")[0], 200, "first request")
+        s.sendall(b"\r\n\r\n")  # now idle between requests, with a keep-alive timeout of 60 s
+        time.sleep(0.8)
+        s.sendall(kp.build_request("GET", "/healthz", port=srv.port))
+        got = kp.read_response(r, "GET", "/healthz after empty lines")
+        check(got is not None, "the connection was closed after empty lines")
+        eq(got[0], 200, "a request after empty lines on an idle connection")
+    finally:
+        s.close()
+
+
+@kp.timeout(60)
+def test_sigterm_delivers_queued_answers(srv):
+    """Answers already queued when SIGTERM arrives reach the client whole."""
+    s = kp.connect(srv.port, timeout=20)
+    try:
+        s.sendall(kp.build_request("GET", "/api/v1/openapi.json", port=srv.port) * 40)
+        r = kp.RawReader(s)
+        first = kp.read_response(r, "GET", "/api/v1/openapi.json #0")
+        eq(first[0], 200, "first answer")
+        srv.proc.send_signal(signal.SIGTERM)
+        n = 1
+        while True:
+            try:
+                got = kp.read_response(r, "GET", "/api/v1/openapi.json #%d" % n)
+            except kp.Failure as e:
+                fail("answer %d was cut off after SIGTERM: %s" % (n, e))
+            if got is None:
+                break
+            eq(got[0], 200, "answer %d" % n)
+            n += 1
+        eq(srv.proc.wait(20), 0, "exit code")
+    finally:
+        s.close()
+    srv.start()

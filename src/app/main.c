@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - the knotenpunkt command: serve, demo, user, migrate, version. Settings come from
- * defaults, a config file (--config or KNOTENPUNKT_CONFIG), KNOTENPUNKT_* environment variables
- * and flags, in that order.
+ * main.c - the knotenpunkt command: serve, demo, user, migrate, backup, restore, version. Settings
+ * come from defaults, a config file (--config or KNOTENPUNKT_CONFIG), KNOTENPUNKT_* environment
+ * variables and flags, in that order.
  */
+#include "cli_backup.h"
 #include "cli_user.h"
 #include "config.h"
 #include "hub.h"
@@ -22,6 +23,8 @@ static const char usage[] =
     "  demo      run the server with demo data (seeded into an empty data directory)\n"
     "  user      add agents, set passwords, issue API tokens (knotenpunkt user --help)\n"
     "  migrate   apply database migrations and exit\n"
+    "  backup    write a consistent copy of the database, also while the server runs\n"
+    "  restore   fill an empty data directory from a backup\n"
     "  version   print the version\n"
     "\n"
     "Run 'knotenpunkt <command> --help' for a command's options.\n";
@@ -123,6 +126,8 @@ int main(int argc, char **argv)
         kp_log_set_level(level);
     if (strcmp(cmd, "user") == 0)
         return kp_cli_user(argc - 1, argv + 1, &cfg);
+    if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
+        return kp_cli_backup(argc - 1, argv + 1, &cfg);
     bool demo = strcmp(cmd, "demo") == 0;
     if (demo || strcmp(cmd, "serve") == 0 || strcmp(cmd, "migrate") == 0) {
         const char *what = demo

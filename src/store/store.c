@@ -8,16 +8,32 @@ static const struct kp_store_ops *const backends[] = {
     &kp_store_sqlite_ops,
 };
 
-int kp_store_open(const char *url, struct kp_store **out)
+/* The backend for url, and the url without its scheme. */
+static const struct kp_store_ops *backend(const char *url, const char **rest)
 {
     for (size_t i = 0; i < KP_ARRAY_LEN(backends); i++) {
         const char *scheme = backends[i]->scheme;
-        if (strncmp(url, scheme, strlen(scheme)) == 0)
-            return backends[i]->open(url + strlen(scheme), out);
+        if (strncmp(url, scheme, strlen(scheme)) == 0) {
+            *rest = url + strlen(scheme);
+            return backends[i];
+        }
     }
-    if (strstr(url, "://"))
-        return KP_EINVAL;
-    return kp_store_sqlite_ops.open(url, out); /* a plain path is an SQLite data directory */
+    *rest = url;
+    return strstr(url, "://") ? NULL : &kp_store_sqlite_ops; /* a path is a data directory */
+}
+
+int kp_store_open(const char *url, struct kp_store **out)
+{
+    const char *rest;
+    const struct kp_store_ops *ops = backend(url, &rest);
+    return ops ? ops->open(rest, out) : KP_EINVAL;
+}
+
+int kp_store_restore(const char *url, const char *from)
+{
+    const char *rest;
+    const struct kp_store_ops *ops = backend(url, &rest);
+    return ops ? ops->restore(rest, from) : KP_EINVAL;
 }
 
 void kp_store_close(struct kp_store *s)

@@ -129,6 +129,9 @@ struct kp_store_ops {
     const char *scheme; /* urls it opens: "sqlite:" prefix or a plain directory */
 
     int (*open)(const char *url, struct kp_store **out);
+    /* Fills the store at url, which must be empty, from a backup file; KP_EEXIST when it holds
+     * data, KP_EINVAL when the file is no intact backup of this backend. */
+    int (*restore)(const char *url, const char *from);
     void (*close)(struct kp_store *s);
     /* Applies numbered migrations not yet applied; *version is the schema version after. */
     int (*migrate)(struct kp_store *s, int *version);
@@ -244,6 +247,10 @@ struct kp_store_ops {
     /* error NULL: done and deleted; else retried at retry_at_ms. */
     int (*job_finish)(struct kp_store *s, int64_t id, const char *error, int64_t retry_at_ms);
 
+    /* Writes a consistent copy of the whole store to the file path (which must not exist)
+     * while others go on reading and writing. */
+    int (*backup)(struct kp_store *s, const char *path);
+
     /* Row counts for /healthz and the demo: {"conversations":n,"messages":n,...}. */
     int (*stats)(struct kp_store *s, json_t **out);
 };
@@ -254,6 +261,8 @@ struct kp_store {
 
 /* Opens the backend whose scheme matches url (a directory path means SQLite). */
 int kp_store_open(const char *url, struct kp_store **out);
+/* Restores a backup into the empty store at url (see kp_store_ops.restore). */
+int kp_store_restore(const char *url, const char *from);
 void kp_store_close(struct kp_store *s);
 /* conversation_list as a JSON value (new reference), for callers that want to inspect it. */
 int kp_store_conversation_list_json(struct kp_store *s, const struct kp_conv_query *q,

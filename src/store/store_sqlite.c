@@ -485,6 +485,81 @@ fail:
     return KP_EIO;
 }
 
+/* The database file of a data directory url ("DIR" or "DIR?options"). */
+static int db_path(const char *url, char *out, size_t cap)
+{
+    const char *opt = strchr(url, '?');
+    int dl = opt ? (int)(opt - url) : (int)strlen(url);
+    int n = snprintf(out, cap, "%.*s/knotenpunkt.db", dl, url);
+    return dl > 0 && n > 0 && (size_t)n < cap ? 0 : KP_EINVAL;
+}
+
+static int sq_backup(struct kp_store *s, const char *path)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "VACUUM INTO ?");
+    if (!st)
+        return KP_EIO;
+    kp_sq_bind_text(st, 1, path);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    kp_log_error("backup to '%s' failed: %s", path, sqlite3_errmsg(q->db));
+    return KP_EIO;
+}
+
+static int sq_restore(const char *url, const char *from)
+{
+    char path[1100];
+    if (db_path(url, path, sizeof(path)))
+        return KP_EINVAL;
+    struct stat stbuf;
+    if (stat(path, &stbuf) == 0 && stbuf.st_size > 0)
+        return KP_EEXIST;
+    /* the file must be an intact Knotenpunkt database no newer than this program */
+    sqlite3 *src = NULL, *dst = NULL;
+    int rc = KP_EINVAL;
+    if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_stmt *st = NULL;
+    int version = -1;
+    bool intact = false;
+    if (sqlite3_prepare_v2(src, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        intact = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(src, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    long newest = strtol(kp_sqlite_migrations[kp_sqlite_migrations_count - 1].name, NULL, 10);
+    if (!intact || version < 1 || version > newest) {
+        kp_log_error("'%s' is not an intact Knotenpunkt backup (schema %d)", from, version);
+        goto out;
+    }
+    char dir[1100];
+    snprintf(dir, sizeof(dir), "%s", path);
+    *strrchr(dir, '/') = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rc = KP_EIO;
+        goto out;
+    }
+    rc = KP_EIO;
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b && sqlite3_backup_step(b, -1) == SQLITE_DONE && sqlite3_backup_finish(b) == SQLITE_OK &&
+        sqlite3_exec(dst, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK)
+        rc = 0;
+    else if (b)
+        sqlite3_backup_finish(b);
+out:
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    return rc;
+}
+
 static int sq_migrate(struct kp_store *s, int *version)
 {
     struct sq *q = SQ(s);
@@ -1111,6 +1186,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .name = "sqlite",
     .scheme = "sqlite:",
     .open = sq_open,
+    .restore = sq_restore,
     .close = sq_close,
     .migrate = sq_migrate,
     .begin = sq_begin,
@@ -1171,5 +1247,6 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .job_enqueue = kp_sq_job_enqueue,
     .job_claim = job_claim,
     .job_finish = job_finish,
+    .backup = sq_backup,
     .stats = stats,
 };

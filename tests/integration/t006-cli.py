@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+import time
 
 import kp
 from kp import check, eq
@@ -90,3 +92,58 @@ def test_config_file_env_flags(srv):
     _, err = run(srv, "serve", "--config", "/nonexistent/kp.conf", rc=2)
     check("cannot open config file" in err, "missing config file: %r" % err)
     srv.start()
+
+
+def test_backup_and_restore(srv):
+    """A backup taken while the server runs and takes messages restores into a new data
+    directory with everything that was committed before it started."""
+    admin = srv.admin()
+    inbox = kp.make_inbox(admin, "Backup")
+    before = [kp.ingest(admin, inbox["id"], "nia%d@customer.example" % i, "kept %d" % i)
+              for i in range(20)]
+    stop = threading.Event()
+
+    def keep_posting():
+        c = srv.client(srv.token)
+        i = 0
+        while not stop.is_set():
+            kp.ingest(c, inbox["id"], "ongoing@customer.example", "during the backup %d" % i)
+            i += 1
+
+    t = threading.Thread(target=keep_posting)
+    t.start()
+    with tempfile.TemporaryDirectory() as d:
+        file = os.path.join(d, "kp.backup")
+        try:
+            time.sleep(0.2)
+            out, _ = run(srv, "backup", "--data", srv.data, file)
+        finally:
+            stop.set()
+            t.join(30)
+        check(os.path.getsize(file) > 0 and "wrote" in out, "backup output %r" % out)
+        _, err = run(srv, "backup", "--data", srv.data, file, rc=1)
+        check("exists" in err, "a second backup onto the same file: %r" % err)
+        target = os.path.join(d, "restored")
+        out, _ = run(srv, "restore", "--data", target, file)
+        check("restored" in out, "restore output %r" % out)
+        _, err = run(srv, "restore", "--data", target, file, rc=1)
+        check("already holds" in err, "restoring over a database: %r" % err)
+        junk = os.path.join(d, "junk")
+        with open(junk, "wb") as f:
+            f.write(b"not a database" * 100)
+        _, err = run(srv, "restore", "--data", os.path.join(d, "other"), junk, rc=1)
+        check("not an intact" in err, "restoring junk: %r" % err)
+        p = subprocess.Popen([srv.binary, "serve", "--data", target, "--listen", "127.0.0.1:0"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, KNOTENPUNKT_LOG_LEVEL="warn"))
+        try:
+            m = re.match(r"listening on http://127\.0\.0\.1:(\d+)", p.stdout.readline())
+            check(m, "the restored server did not start")
+            c = kp.Client(int(m.group(1)), srv.token)
+            for r in before:
+                conv = c.get("/api/v1/conversations/%d" % r["conversation_id"])
+                eq([x["id"] for x in conv["messages"]], [r["message_id"]],
+                   "restored conversation %d" % r["conversation_id"])
+        finally:
+            p.terminate()
+            eq(p.wait(10), 0, "restored server exit code")

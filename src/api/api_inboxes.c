@@ -46,26 +46,29 @@ static void get(struct kp_call *call)
 struct inbox_write {
     int64_t actor, id, team_id;
     const char *name, *channel;
+    bool update;
 };
 
-static int create_run(struct kp_store *s, void *ctx)
+static int write_run(struct kp_store *s, void *ctx)
 {
     struct inbox_write *w = ctx;
-    int rc = KP_STORE(s, inbox_create, w->name, w->channel, w->team_id, &w->id);
+    int rc = w->update ? KP_STORE(s, inbox_update, w->id, w->name, w->team_id)
+                       : KP_STORE(s, inbox_create, w->name, w->channel, w->team_id, &w->id);
     if (!rc)
-        rc = KP_STORE(s, audit_add, w->actor, "inbox.create", "inbox", w->id, NULL);
+        rc = KP_STORE(s, audit_add, w->actor, w->update ? "inbox.update" : "inbox.create", "inbox",
+                      w->id, NULL);
     return rc;
 }
 
-static void create_done(struct kp_call *call, void *ctx, int rc)
+static void write_done(struct kp_call *call, void *ctx, int rc)
 {
     struct inbox_write *w = ctx;
     json_t *inbox;
     if (!rc && (rc = KP_STORE(call->api->store, inbox_get, w->id, &inbox)) == 0) {
-        kp_call_json(call, 201, inbox);
+        kp_call_json(call, w->update ? 200 : 201, inbox);
         return;
     }
-    kp_call_store_error(call, rc, "team");
+    kp_call_store_error(call, rc, w->update ? "inbox or team" : "team");
 }
 
 static void create(struct kp_call *call)
@@ -96,7 +99,34 @@ static void create(struct kp_call *call)
         kp_call_error(call, 400, "invalid_value", "team_id", "team_id must be a team id or null");
         return;
     }
-    kp_call_write(call, w, create_run, create_done);
+    kp_call_write(call, w, write_run, write_done);
+}
+
+static void update(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {
+        {"name", KP_JSON_STRING, false, false, 100},
+        {"team_id", KP_JSON_INT, false, true, 0},
+    };
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    struct inbox_write *w = kp_call_write_ctx(call, sizeof(*w));
+    w->update = true;
+    w->actor = call->auth.who.agent_id;
+    w->id = call->ids[0];
+    w->name = kp_json_str(call->body, "name");
+    json_t *team = json_object_get(call->body, "team_id");
+    w->team_id = !team ? 0 : json_is_null(team) ? -1 : json_integer_value(team);
+    if ((w->name && !w->name[0]) || (team && !json_is_null(team) && w->team_id <= 0)) {
+        kp_call_error(call, 400, "invalid_value", w->name && !w->name[0] ? "name" : "team_id",
+                      "a non-empty name, and a team id or null");
+        return;
+    }
+    if (!w->name && !team) {
+        kp_call_error(call, 400, "missing_field", NULL, "nothing to change: send name or team_id");
+        return;
+    }
+    kp_call_write(call, w, write_run, write_done);
 }
 
 /* ---- the API channel ---- */
@@ -268,6 +298,7 @@ const struct kp_route kp_api_inboxes_routes[] = {
     {"GET", "/api/v1/inboxes", list, KP_AGENT, false},
     {"POST", "/api/v1/inboxes", create, KP_ADMIN, true},
     {"GET", "/api/v1/inboxes/{id}", get, KP_AGENT, false},
+    {"PATCH", "/api/v1/inboxes/{id}", update, KP_ADMIN, true},
     {"POST", "/api/v1/inboxes/{id}/messages", ingest, KP_AGENT, true},
     {0},
 };

@@ -176,6 +176,8 @@ struct kp_store_ops {
     int (*inbox_create)(struct kp_store *s, const char *name, const char *channel, int64_t team_id,
                         int64_t *id);
     int (*inbox_get)(struct kp_store *s, int64_t id, json_t **out);
+    /* name NULL = unchanged; team_id 0 = unchanged, -1 = no team. New conversations follow. */
+    int (*inbox_update)(struct kp_store *s, int64_t id, const char *name, int64_t team_id);
     int (*inbox_list)(struct kp_store *s, json_t **out);
 
     int (*contact_create)(struct kp_store *s, const struct kp_contact_new *in, int64_t *id);

@@ -983,6 +983,21 @@ static int inbox_create(struct kp_store *s, const char *name, const char *channe
     return rc == KP_EEXIST ? KP_ENOTFOUND : rc; /* foreign key: no such team */
 }
 
+static int inbox_update(struct kp_store *s, int64_t id, const char *name, int64_t team_id)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE inboxes SET name = coalesce(?2, name), team_id = "
+                                     "CASE WHEN ?3 = 0 THEN team_id WHEN ?3 < 0 THEN NULL "
+                                     "ELSE ?3 END WHERE id = ?1");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    kp_sq_bind_text(st, 2, name);
+    sqlite3_bind_int64(st, 3, team_id);
+    int rc = change(q, st);
+    return rc == KP_EEXIST ? KP_ENOTFOUND : rc; /* foreign key: no such team */
+}
+
 #define INBOX_COLUMNS "SELECT id, name, channel, team_id, created_at FROM inboxes "
 
 static int inbox_get(struct kp_store *s, int64_t id, json_t **out)
@@ -1217,6 +1232,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .inbox_create = inbox_create,
     .inbox_get = inbox_get,
     .inbox_list = inbox_list,
+    .inbox_update = inbox_update,
     .contact_create = kp_sq_contact_create,
     .contact_get = kp_sq_contact_get,
     .contact_list = kp_sq_contact_list,

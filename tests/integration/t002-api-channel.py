@@ -375,3 +375,31 @@ def test_list_cache_keys_whole_query(srv):
        "resolved conversations")
     ids = [c["id"] for c in admin.get("/api/v1/conversations?" + pad + "state=open")["items"]]
     eq(ids, [r["conversation_id"]], "open conversations after a resolved query with the same prefix")
+
+
+def test_inbox_update(srv):
+    """An inbox renamed and given to another team: new conversations belong to that team,
+    existing ones keep theirs; agents may not change inboxes."""
+    admin = srv.admin()
+    red = kp.make_team(admin, "Red")
+    blue = kp.make_team(admin, "Blue")
+    inbox = kp.make_inbox(admin, "Shop", red["id"])
+    old = kp.ingest(admin, inbox["id"], "ola@customer.example", "first")
+    changed = admin.patch("/api/v1/inboxes/%d" % inbox["id"], {"name": "Shop DE",
+                                                               "team_id": blue["id"]})
+    eq((changed["name"], changed["team_id"]), ("Shop DE", blue["id"]), "changed inbox")
+    new = kp.ingest(admin, inbox["id"], "per@customer.example", "second")
+    eq(admin.get("/api/v1/conversations/%d" % old["conversation_id"])["team_id"], red["id"],
+       "existing conversation keeps its team")
+    eq(admin.get("/api/v1/conversations/%d" % new["conversation_id"])["team_id"], blue["id"],
+       "new conversation gets the inbox's new team")
+    eq(admin.patch("/api/v1/inboxes/%d" % inbox["id"], {"team_id": None})["team_id"], None,
+       "inbox without team")
+    kp.expect_error(admin.request("PATCH", "/api/v1/inboxes/%d" % inbox["id"], {"team_id": 999}),
+                    404, "not_found", "unknown team")
+    kp.expect_error(admin.request("PATCH", "/api/v1/inboxes/%d" % inbox["id"], {}), 400,
+                    "missing_field", "empty change")
+    kp.make_agent(admin, "quin@test.example", "Quin", [red["id"]])
+    quin = kp.agent_client(srv, "quin@test.example")
+    kp.expect_error(quin.request("PATCH", "/api/v1/inboxes/%d" % inbox["id"], {"name": "x"}),
+                    403, "forbidden", "agent changing an inbox")

@@ -18,7 +18,7 @@ static bool inline_safe(const char *type)
 
 static void get(struct kp_call *call)
 {
-    json_t *meta, *conv;
+    json_t *meta;
     void *data;
     size_t size;
     int rc = KP_STORE(call->api->store, attachment_get, call->ids[0], &meta, &data, &size);
@@ -27,15 +27,15 @@ static void get(struct kp_call *call)
         return;
     }
     struct kp_viewer v = kp_call_viewer(call);
-    rc = KP_STORE(call->api->store, conversation_get, &v,
-                  json_integer_value(json_object_get(meta, "conversation_id")), &conv);
+    int64_t team, assignee;
+    rc = KP_STORE(call->api->store, conversation_access, &v,
+                  json_integer_value(json_object_get(meta, "conversation_id")), &team, &assignee);
     if (rc) {
         json_decref(meta);
         free(data);
         kp_call_store_error(call, rc, "attachment");
         return;
     }
-    json_decref(conv);
     const char *type = json_string_value(json_object_get(meta, "content_type"));
     bool safe = inline_safe(type);
     char name[256];

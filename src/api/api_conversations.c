@@ -175,13 +175,13 @@ static void messages(struct kp_call *call)
     if (kp_call_query_int(call, "after", 0, INT64_MAX, 0, &after) ||
         kp_call_query_int(call, "limit", 1, TIMELINE_MAX, 50, &limit))
         return;
-    json_t *conv, *msgs;
-    int rc = KP_STORE(call->api->store, conversation_get, &v, call->ids[0], &conv);
+    json_t *msgs;
+    int64_t team, assignee;
+    int rc = KP_STORE(call->api->store, conversation_access, &v, call->ids[0], &team, &assignee);
     if (rc) {
         kp_call_store_error(call, rc, "conversation");
         return;
     }
-    json_decref(conv);
     rc = KP_STORE(call->api->store, message_list, call->ids[0], after, (int)limit, &msgs);
     if (rc)
         kp_call_store_error(call, rc, "messages");

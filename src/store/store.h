@@ -207,7 +207,6 @@ struct kp_store_ops {
     /* Messages of a conversation, oldest first, after message id `after`. */
     int (*message_list)(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
                         json_t **out);
-    int (*message_get)(struct kp_store *s, int64_t id, json_t **out);
     /* The same conversation (seen by all) and message as JSON text appended to out: answers
      * and event payloads that need no JSON tree. */
     int (*conversation_text)(struct kp_store *s, int64_t id, struct kp_buf *out);

@@ -1245,7 +1245,6 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .conversation_update = kp_sq_conversation_update,
     .conversation_tag = kp_sq_conversation_tag,
     .message_list = kp_sq_message_list,
-    .message_get = kp_sq_message_get,
     .conversation_text = kp_sq_conversation_text,
     .message_text = kp_sq_message_text,
     .message_body = kp_sq_message_body,

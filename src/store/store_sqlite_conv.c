@@ -372,15 +372,6 @@ int kp_sq_message_list(struct kp_store *s, int64_t conversation_id, int64_t afte
     return kp_sq_rows(q, st, out);
 }
 
-int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out)
-{
-    struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, MESSAGE_COLUMNS "WHERE m.id = ?");
-    if (st)
-        sqlite3_bind_int64(st, 1, id);
-    return kp_sq_row1(q, st, out);
-}
-
 /* Runs st (one row expected) into out as JSON text. */
 static int row_text(struct sq *q, sqlite3_stmt *st, struct kp_buf *out)
 {

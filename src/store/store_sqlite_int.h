@@ -75,7 +75,6 @@ int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_co
 int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool add);
 int kp_sq_message_list(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
                        json_t **out);
-int kp_sq_message_get(struct kp_store *s, int64_t id, json_t **out);
 int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out);
 int kp_sq_conversation_access(struct kp_store *s, const struct kp_viewer *v, int64_t id,
                               int64_t *team_id, int64_t *assignee_id);

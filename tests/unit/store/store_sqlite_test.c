@@ -455,8 +455,12 @@ static void test_reply_clears_waiting_since(void **state)
     assert_int_equal(json_integer_value(json_object_get(c, "message_count")), 3);
     json_decref(c);
 
-    json_t *m;
-    assert_int_equal(KP_STORE(f->s, message_get, reply_id, &m), 0);
+    struct kp_buf text;
+    kp_buf_init(&text, 0);
+    assert_int_equal(KP_STORE(f->s, message_text, reply_id, &text), 0);
+    json_t *m = json_loadb(text.data, text.len, 0, NULL);
+    kp_buf_release(&text);
+    assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "direction")), "out");
     assert_string_equal(json_string_value(json_object_get(m, "channel")), "email");
     assert_int_equal(json_integer_value(json_object_get(m, "author_agent_id")), f->anna);

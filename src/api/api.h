@@ -18,6 +18,7 @@ struct kp_metrics;
 struct kp_stream;
 struct kp_auth_cache;
 struct kp_cache;
+struct kp_bus;
 
 struct kp_api_limits {
     int json_depth;
@@ -33,7 +34,11 @@ struct kp_api {
     struct kp_stream *stream;
     struct kp_auth_cache *auth;
     struct kp_server *server;
-    struct kp_cache *cache; /* hot read answers, valid until the next commit */
+    struct kp_cache *cache;      /* hot read answers, valid until the next commit */
+    struct kp_writer_port *port; /* where this loop's write jobs come back */
+    struct kp_bus *bus;          /* messages from the other loops */
+    struct kp_api **peers;       /* every loop's api, this one included */
+    size_t n_peers;
     struct kp_api_limits limits;
     int64_t started_ms;
     bool cookie_secure;                      /* add Secure to the session cookie (behind TLS) */
@@ -108,6 +113,12 @@ typedef int (*kp_write_fn)(struct kp_store *s, void *ctx);
 typedef void (*kp_write_done_fn)(struct kp_call *call, void *ctx, int rc);
 void *kp_call_write_ctx(struct kp_call *call, size_t size);
 void kp_call_write(struct kp_call *call, void *ctx, kp_write_fn run, kp_write_done_fn done);
+
+/* The agent's rights changed (role, activity, teams): every loop's credential cache forgets,
+ * every open stream of the agent sees the change. */
+void kp_api_agent_changed(struct kp_api *api, int64_t agent_id);
+/* A session or token with this hash ended: streams opened with it close on every loop. */
+void kp_api_revoke(struct kp_api *api, const uint8_t hash[32]);
 
 /* Resource route tables, one per api_*.c file. */
 extern const struct kp_route kp_api_system_routes[];

@@ -73,8 +73,7 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
         kp_call_store_error(call, rc, rc == KP_EEXIST ? "agent email" : "agent or team");
         return;
     }
-    kp_auth_cache_clear(call->api->auth);
-    kp_stream_agent_changed(call->api->stream, a->id);
+    kp_api_agent_changed(call->api, a->id);
     json_t *agent;
     if ((rc = KP_STORE(call->api->store, agent_get, a->id, &agent))) {
         kp_call_store_error(call, rc, "agent");

@@ -6,6 +6,7 @@
  * write transaction, recorded in the audit log and the event log, and pushed after commit.
  */
 #include "api.h"
+#include "bus.h"
 #include "cache.h"
 #include "stream.h"
 
@@ -26,7 +27,21 @@ int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conv
 
 void kp_api_publish(struct kp_api *api, const struct kp_event *ev)
 {
-    kp_stream_publish(api->stream, ev);
+    struct kp_bus_msg m = {.kind = KP_BUS_EVENT, .ev = *ev};
+    kp_bus_send(api, &m);
+}
+
+void kp_api_agent_changed(struct kp_api *api, int64_t agent_id)
+{
+    struct kp_bus_msg m = {.kind = KP_BUS_AGENT, .agent_id = agent_id};
+    kp_bus_send(api, &m);
+}
+
+void kp_api_revoke(struct kp_api *api, const uint8_t hash[32])
+{
+    struct kp_bus_msg m = {.kind = KP_BUS_REVOKE};
+    memcpy(m.hash, hash, sizeof(m.hash));
+    kp_bus_send(api, &m);
 }
 
 /* Answers with one row rendered by render (conversation_text or message_text). */

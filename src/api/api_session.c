@@ -162,8 +162,7 @@ static void logout_done(struct kp_call *call, void *ctx, int rc)
         return;
     }
     struct logout *l = ctx;
-    kp_auth_cache_clear(call->api->auth);
-    kp_stream_revoke(call->api->stream, l->hash);
+    kp_api_revoke(call->api, l->hash);
     kp_req_respond(call->req, 204, "application/json",
                    "Set-Cookie: kp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n", "",
                    0);
@@ -252,8 +251,7 @@ static void token_delete_done(struct kp_call *call, void *ctx, int rc)
         kp_call_store_error(call, rc, "token");
         return;
     }
-    kp_auth_cache_clear(call->api->auth);
-    kp_stream_revoke(call->api->stream, t->hash);
+    kp_api_revoke(call->api, t->hash);
     kp_req_respond(call->req, 204, "application/json", "", "", 0);
 }
 

@@ -71,9 +71,8 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
                             t->op == CREATE || t->op == RENAME ? "team name" : "team or agent");
         return;
     }
-    kp_auth_cache_clear(call->api->auth);
     if (t->op == ADD || t->op == REMOVE)
-        kp_stream_agent_changed(call->api->stream, t->agent_id);
+        kp_api_agent_changed(call->api, t->agent_id);
     respond_team(call, t->op == CREATE ? 201 : 200, t->id);
 }
 

@@ -16,6 +16,7 @@ struct route_stats {
 };
 
 struct kp_metrics {
+    uv_mutex_t mu; /* every event loop records here */
     struct route_stats routes[MAX_ROUTES];
     size_t n_routes;
     struct {
@@ -27,15 +28,27 @@ struct kp_metrics {
 int kp_metrics_new(struct kp_metrics **out)
 {
     *out = kp_xcalloc(1, sizeof(**out));
+    uv_mutex_init(&(*out)->mu);
     return 0;
 }
 
 void kp_metrics_free(struct kp_metrics *m)
 {
+    if (m)
+        uv_mutex_destroy(&m->mu);
     free(m);
 }
 
+static void record(struct kp_metrics *m, const char *route, int status, double seconds);
+
 void kp_metrics_request(struct kp_metrics *m, const char *route, int status, double seconds)
+{
+    uv_mutex_lock(&m->mu);
+    record(m, route, status, seconds);
+    uv_mutex_unlock(&m->mu);
+}
+
+static void record(struct kp_metrics *m, const char *route, int status, double seconds)
 {
     struct route_stats *r = NULL;
     for (size_t i = 0; i < m->n_routes; i++)
@@ -64,6 +77,7 @@ void kp_metrics_request(struct kp_metrics *m, const char *route, int status, dou
 
 void kp_metrics_ingested(struct kp_metrics *m, const char *channel, bool duplicate)
 {
+    uv_mutex_lock(&m->mu);
     for (int i = 0; i < MAX_CHANNELS; i++) {
         if (!m->ingest[i].channel || strcmp(m->ingest[i].channel, channel) == 0) {
             if (!m->ingest[i].channel)
@@ -72,14 +86,16 @@ void kp_metrics_ingested(struct kp_metrics *m, const char *channel, bool duplica
                 m->ingest[i].duplicates++;
             else
                 m->ingest[i].stored++;
-            return;
+            break;
         }
     }
+    uv_mutex_unlock(&m->mu);
 }
 
 int kp_metrics_render(struct kp_api *api, struct kp_buf *out)
 {
     struct kp_metrics *m = api->metrics;
+    uv_mutex_lock(&m->mu);
     kp_buf_puts(out, "# HELP kp_http_requests_total HTTP requests by route and status.\n"
                      "# TYPE kp_http_requests_total counter\n");
     for (size_t i = 0; i < m->n_routes; i++)
@@ -104,6 +120,15 @@ int kp_metrics_render(struct kp_api *api, struct kp_buf *out)
     for (int i = 0; i < MAX_CHANNELS && m->ingest[i].channel; i++)
         kp_buf_printf(out, "kp_messages_duplicate_total{channel=\"%s\"} %llu\n",
                       m->ingest[i].channel, (unsigned long long)m->ingest[i].duplicates);
+    /* every loop's connections; a count read from another thread may be a moment old */
+    size_t websockets = 0, connections = 0;
+    for (size_t i = 0; i < api->n_peers; i++) {
+        struct kp_server *srv = api->peers[i]->server;
+        if (srv) {
+            websockets += kp_server_websockets(srv);
+            connections += kp_server_connections(srv);
+        }
+    }
     const struct kp_writer_stats *ws = kp_writer_stats(api->writer);
     kp_buf_printf(out,
                   "# HELP kp_store_commits_total Store transactions committed by the writer.\n"
@@ -126,7 +151,7 @@ int kp_metrics_render(struct kp_api *api, struct kp_buf *out)
                   "# TYPE kp_http_connections_open gauge\nkp_http_connections_open %zu\n"
                   "# HELP kp_writer_queue Write jobs waiting or running.\n"
                   "# TYPE kp_writer_queue gauge\nkp_writer_queue %zu\n",
-                  kp_server_websockets(api->server), kp_server_connections(api->server),
-                  kp_writer_pending(api->writer));
+                  websockets, connections, kp_writer_pending(api->writer));
+    uv_mutex_unlock(&m->mu);
     return 0;
 }

@@ -184,6 +184,7 @@ void kp_call_write(struct kp_call *call, void *ctx, kp_write_fn run, kp_write_do
     w->job.run = on_write_run;
     w->job.done = on_write_done;
     w->job.ctx = w;
+    w->job.port = call->api->port;
     kp_writer_submit(call->api->writer, &w->job);
 }
 

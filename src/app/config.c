@@ -38,6 +38,7 @@ static const struct {
     {"log_level", "debug, info, warn, error or off (info)"},
     {"sync", "full: fsync every commit (survives power loss); normal: survives crashes (full)"},
     {"cookie_secure", "true behind HTTPS: session cookies get the Secure flag (false)"},
+    {"threads", "event loops serving HTTP, one per CPU when 0 (0)"},
     {"cache_bytes", "memory for answers of hot reads, valid until the next commit; 0 = off "
                     "(4194304)"},
 };
@@ -121,6 +122,9 @@ int kp_config_set(struct kp_config *c, const char *key, const char *v, char *err
             rc = KP_EINVAL;
         else
             snprintf(c->sync, sizeof(c->sync), "%s", v);
+    } else if (strcmp(key, "threads") == 0) {
+        rc = parse_num(v, 0, 64, &n);
+        c->threads = (int)n;
     } else if (strcmp(key, "cache_bytes") == 0) {
         rc = parse_num(v, 0, 1LL << 30, &n);
         c->cache_bytes = (size_t)n;

@@ -20,6 +20,7 @@ struct kp_config {
     char sync[16]; /* "full" or "normal" */
     bool cookie_secure;
     size_t cache_bytes; /* answer cache for hot reads; 0 = off */
+    int threads;        /* event loops; 0 = one per CPU */
 };
 
 void kp_config_defaults(struct kp_config *c);

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* hub.c - wiring and lifecycle of the server process (see hub.h). */
+/*
+ * hub.c - wiring and lifecycle of the server process (see hub.h).
+ *
+ * One "front" per thread: its own libuv loop, HTTP server on the shared port (SO_REUSEPORT),
+ * read connection, credential and answer caches, and stream clients. Front 0 runs on the main
+ * thread and also owns the signals, the job runner and housekeeping. All fronts share the one
+ * writer (each with its own completion port), the metrics, and the bus between loops.
+ */
 #include "hub.h"
 #include "demo.h"
 #include "jobs.h"
 #include "../api/auth.h"
+#include "../api/bus.h"
 #include "../api/cache.h"
 #include "../api/metrics.h"
 #include "../api/stream.h"
@@ -17,24 +25,37 @@ enum {
     DRAIN_MAX_MS = 30000,
     PRUNE_EVERY_MS = 3600 * 1000,
     EVENTS_KEPT_MS = 7 * 24 * 3600 * 1000LL,
+    MAX_FRONTS = 64,
 };
 
 static const char demo_email[] = "admin@demo.knotenpunkt.test";
 static const char demo_password[] = "knotenpunkt";
 
-struct hub {
-    uv_loop_t *loop;
+struct hub;
+
+struct front {
     struct kp_api api;
-    struct kp_server *server;
+    struct hub *hub;
+    uv_loop_t own_loop; /* fronts after the first */
+    uv_thread_t thread;
+    uv_async_t stop;
+    uv_timer_t drain;
+    int64_t drain_started;
+    bool stopping, drain_warned;
+};
+
+struct hub {
+    struct front *fronts;
+    size_t n;
+    struct kp_api *peers[MAX_FRONTS];
+    struct kp_writer *writer;
+    struct kp_metrics *metrics;
     struct kp_jobs *jobs;
     uv_signal_t sigterm, sigint;
-    uv_timer_t drain;
     uv_timer_t prune;
     struct kp_writer_job prune_job;
     bool prune_running;
-    int64_t drain_started;
-    bool drain_warned;
-    bool stopping;
+    atomic_int open_connections; /* of every front, for max_connections */
 };
 
 int kp_hub_open_store(const struct kp_config *cfg, struct kp_store **out)
@@ -53,11 +74,17 @@ int kp_hub_open_store(const struct kp_config *cfg, struct kp_store **out)
     return rc;
 }
 
+static struct front *front_of(struct kp_api *api)
+{
+    return (struct front *)((char *)api - offsetof(struct front, api));
+}
+
 static void on_ingested(struct kp_api *api)
 {
-    struct hub *h = (struct hub *)((char *)api - offsetof(struct hub, api));
-    kp_jobs_nudge(h->jobs);
+    kp_jobs_nudge(front_of(api)->hub->jobs);
 }
+
+/* ---- housekeeping (front 0) ---- */
 
 static int prune_run(struct kp_store *s, void *ctx)
 {
@@ -73,56 +100,89 @@ static void prune_done(void *ctx, int rc)
         kp_log_warn("cannot prune old events: %s", kp_strerror(rc));
 }
 
-/* Housekeeping: the event log keeps a week, enough for any reconnect to catch up. */
+/* The event log keeps a week, enough for any reconnect to catch up. */
 static void on_prune(uv_timer_t *t)
 {
     struct hub *h = t->data;
-    if (h->prune_running || h->stopping)
+    if (h->prune_running || h->fronts[0].stopping)
         return;
     h->prune_running = true;
     h->prune_job = (struct kp_writer_job){.run = prune_run, .done = prune_done, .ctx = h};
-    kp_writer_submit(h->api.writer, &h->prune_job);
+    kp_writer_submit(h->writer, &h->prune_job);
+}
+
+/* ---- stopping ---- */
+
+/* Requests in flight hold memory their writer jobs and hashes will use: a front waits for them
+ * however long it takes; connections that only deliver answers get a deadline. */
+static bool front_idle(struct front *f, bool late)
+{
+    struct kp_server *srv = f->api.server;
+    bool first = f == &f->hub->fronts[0];
+    if (kp_server_busy(srv) || (first && (kp_writer_pending(f->hub->writer) ||
+                                          kp_jobs_busy(f->hub->jobs) || f->hub->prune_running))) {
+        if (late && !f->drain_warned) {
+            kp_log_warn("still waiting for %zu requests to finish", kp_server_busy(srv));
+            f->drain_warned = true;
+        }
+        return false;
+    }
+    return late || kp_server_connections(srv) == 0;
 }
 
 static void on_drain(uv_timer_t *t)
 {
-    struct hub *h = t->data;
-    /* requests in flight hold memory their writer jobs and hashes will use: wait for them
-     * however long it takes; connections that only have answers to deliver get a deadline */
-    bool late = kp_clock_now_ms() - h->drain_started > DRAIN_MAX_MS;
-    if (kp_server_busy(h->server) || kp_writer_pending(h->api.writer) || kp_jobs_busy(h->jobs) ||
-        h->prune_running) {
-        if (late && !h->drain_warned) {
-            kp_log_warn("still waiting for %zu requests to finish", kp_server_busy(h->server));
-            h->drain_warned = true;
-        }
+    struct front *f = t->data;
+    if (!front_idle(f, kp_clock_now_ms() - f->drain_started > DRAIN_MAX_MS))
         return;
-    }
-    if (kp_server_connections(h->server) && !late)
-        return;
+    struct hub *h = f->hub;
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
-    uv_close((uv_handle_t *)&h->prune, NULL);
-    uv_close((uv_handle_t *)&h->sigterm, NULL);
-    uv_close((uv_handle_t *)&h->sigint, NULL);
-    kp_server_free(h->server);
-    h->server = NULL;
+    uv_close((uv_handle_t *)&f->stop, NULL);
+    kp_bus_close(&f->api);
+    if (f == &h->fronts[0]) {
+        uv_close((uv_handle_t *)&h->prune, NULL);
+        uv_close((uv_handle_t *)&h->sigterm, NULL);
+        uv_close((uv_handle_t *)&h->sigint, NULL);
+    } else {
+        kp_writer_port_close(f->api.port);
+    }
+    struct kp_server *srv = f->api.server;
+    f->api.server = NULL;
+    kp_server_free(srv);
+}
+
+static void front_stop(struct front *f)
+{
+    if (f->stopping)
+        return;
+    f->stopping = true;
+    kp_server_stop_listening(f->api.server);
+    if (f == &f->hub->fronts[0])
+        kp_jobs_stop(f->hub->jobs);
+    f->drain_started = kp_clock_now_ms();
+    uv_timer_init(f->api.loop, &f->drain);
+    f->drain.data = f;
+    uv_timer_start(&f->drain, on_drain, 0, DRAIN_POLL_MS);
+}
+
+static void on_stop(uv_async_t *a)
+{
+    front_stop(a->data);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct hub *h = s->data;
-    if (h->stopping)
+    if (h->fronts[0].stopping)
         return;
-    h->stopping = true;
     kp_log_info("signal %d: finishing open requests, then stopping", signum);
-    kp_server_stop_listening(h->server);
-    kp_jobs_stop(h->jobs);
-    h->drain_started = kp_clock_now_ms();
-    uv_timer_init(h->loop, &h->drain);
-    h->drain.data = h;
-    uv_timer_start(&h->drain, on_drain, 0, DRAIN_POLL_MS);
+    for (size_t i = 1; i < h->n; i++)
+        uv_async_send(&h->fronts[i].stop);
+    front_stop(&h->fronts[0]);
 }
+
+/* ---- set-up ---- */
 
 static int seed_demo(struct kp_store *s)
 {
@@ -146,10 +206,86 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/* Runs a loop to its end and closes what is left on it. */
+static void run_loop(uv_loop_t *loop)
+{
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_walk(loop, close_walk, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+}
+
+static void thread_main(void *arg)
+{
+    struct front *f = arg;
+    run_loop(f->api.loop);
+}
+
+static int front_init(struct hub *h, size_t i, const struct kp_config *cfg, int port)
+{
+    struct front *f = &h->fronts[i];
+    struct kp_api *api = &f->api;
+    f->hub = h;
+    if (i == 0) {
+        api->loop = uv_default_loop();
+    } else {
+        api->loop = &f->own_loop;
+        uv_loop_init(api->loop);
+    }
+    int rc = kp_hub_open_store(cfg, &api->store);
+    if (rc)
+        return rc;
+    api->writer = h->writer;
+    api->port = i == 0 ? kp_writer_main_port(h->writer) : kp_writer_port_new(h->writer, api->loop);
+    api->metrics = h->metrics;
+    api->limits.json_depth = cfg->json_depth;
+    api->limits.max_attachment_bytes = cfg->max_attachment;
+    api->started_ms = kp_clock_now_ms();
+    api->cookie_secure = cfg->cookie_secure;
+    api->on_ingested = on_ingested;
+    api->peers = h->peers;
+    api->n_peers = h->n;
+    kp_stream_new(api->store, &api->stream);
+    kp_auth_cache_new(&api->auth);
+    kp_cache_new(cfg->cache_bytes, &api->cache);
+    kp_bus_init(api);
+    uv_async_init(api->loop, &f->stop, on_stop);
+    f->stop.data = f;
+    uv_unref((uv_handle_t *)&f->stop);
+    struct kp_server_config sc = {
+        .host = cfg->host,
+        .port = port,
+        .reuse_port = h->n > 1,
+        .limits = {.max_header_bytes = cfg->max_header, .max_body_bytes = cfg->max_body},
+        .max_connections = cfg->max_connections,
+        .open_connections = &h->open_connections,
+        .request_timeout_ms = cfg->request_timeout_ms,
+        .idle_timeout_ms = cfg->idle_timeout_ms,
+        .ws_max_message = 65536,
+        .on_request = kp_api_on_request,
+        .on_finish = kp_api_on_finish,
+        .app = api,
+    };
+    return kp_server_new(api->loop, &sc, &api->server);
+}
+
+static void front_release(struct front *f, size_t i)
+{
+    struct kp_api *api = &f->api;
+    if (!api->loop)
+        return;
+    if (i > 0)
+        uv_loop_close(api->loop);
+    kp_store_close(api->store);
+    kp_stream_free(api->stream);
+    kp_auth_cache_free(api->auth);
+    kp_cache_free(api->cache);
+    kp_bus_release(api);
+}
+
 int kp_hub_run(const struct kp_config *cfg, bool demo)
 {
     struct hub h = {0};
-    struct kp_store *wstore = NULL, *rstore = NULL;
+    struct kp_store *wstore = NULL;
     int rc;
     signal(SIGPIPE, SIG_IGN);
     if ((rc = kp_hub_open_store(cfg, &wstore))) {
@@ -162,74 +298,69 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
         kp_store_close(wstore);
         return 1;
     }
-    if ((rc = kp_hub_open_store(cfg, &rstore))) {
-        kp_store_close(wstore);
-        return 1;
-    }
-    h.loop = uv_default_loop();
-    struct kp_api *api = &h.api;
-    api->loop = h.loop;
-    api->store = rstore;
-    api->limits.json_depth = cfg->json_depth;
-    api->limits.max_attachment_bytes = cfg->max_attachment;
-    api->started_ms = kp_clock_now_ms();
-    api->cookie_secure = cfg->cookie_secure;
-    api->on_ingested = on_ingested;
-    kp_metrics_new(&api->metrics);
-    kp_stream_new(rstore, &api->stream);
-    kp_auth_cache_new(&api->auth);
-    kp_cache_new(cfg->cache_bytes, &api->cache);
-    if ((rc = kp_writer_new(h.loop, wstore, &api->writer))) {
+    h.n = cfg->threads > 0 ? (size_t)cfg->threads : (size_t)uv_available_parallelism();
+    if (h.n > MAX_FRONTS)
+        h.n = MAX_FRONTS;
+    h.fronts = kp_xcalloc(h.n, sizeof(*h.fronts));
+    for (size_t i = 0; i < h.n; i++)
+        h.peers[i] = &h.fronts[i].api;
+    kp_metrics_new(&h.metrics);
+    if ((rc = kp_writer_new(uv_default_loop(), wstore, &h.writer))) {
         kp_store_close(wstore);
         goto out;
     }
-    struct kp_server_config sc = {
-        .host = cfg->host,
-        .port = cfg->port,
-        .limits = {.max_header_bytes = cfg->max_header, .max_body_bytes = cfg->max_body},
-        .max_connections = cfg->max_connections,
-        .request_timeout_ms = cfg->request_timeout_ms,
-        .idle_timeout_ms = cfg->idle_timeout_ms,
-        .ws_max_message = 65536,
-        .on_request = kp_api_on_request,
-        .on_finish = kp_api_on_finish,
-        .app = api,
-    };
-    if ((rc = kp_server_new(h.loop, &sc, &h.server)))
-        goto out;
-    api->server = h.server;
-    kp_jobs_start(api, &h.jobs);
-    uv_timer_init(h.loop, &h.prune);
+    /* the first front takes the port (perhaps an ephemeral one); the others share it */
+    int port = cfg->port;
+    for (size_t i = 0; i < h.n; i++) {
+        if ((rc = front_init(&h, i, cfg, port))) {
+            fprintf(stderr, "knotenpunkt: cannot start: %s\n", kp_strerror(rc));
+            goto out;
+        }
+        port = kp_server_port(h.fronts[0].api.server);
+    }
+    uv_loop_t *main_loop = h.fronts[0].api.loop;
+    kp_jobs_start(&h.fronts[0].api, &h.jobs);
+    uv_timer_init(main_loop, &h.prune);
     h.prune.data = &h;
     uv_timer_start(&h.prune, on_prune, 60 * 1000, PRUNE_EVERY_MS);
-    uv_signal_init(h.loop, &h.sigterm);
-    uv_signal_init(h.loop, &h.sigint);
+    uv_signal_init(main_loop, &h.sigterm);
+    uv_signal_init(main_loop, &h.sigint);
     h.sigterm.data = h.sigint.data = &h;
     uv_signal_start(&h.sigterm, on_signal, SIGTERM);
     uv_signal_start(&h.sigint, on_signal, SIGINT);
+    for (size_t i = 1; i < h.n; i++)
+        uv_thread_create(&h.fronts[i].thread, thread_main, &h.fronts[i]);
 
-    printf("listening on http://%s:%d\n", cfg->host, kp_server_port(h.server));
+    printf("listening on http://%s:%d\n", cfg->host, port);
     if (demo)
         printf("demo login: %s / %s\n", demo_email, demo_password);
     fflush(stdout);
-    kp_log_info("knotenpunkt %s listening on %s:%d, data in '%s'", KP_VERSION, cfg->host,
-                kp_server_port(h.server), cfg->data);
+    kp_log_info("knotenpunkt %s listening on %s:%d with %zu event loops, data in '%s'", KP_VERSION,
+                cfg->host, port, h.n, cfg->data);
 
-    uv_run(h.loop, UV_RUN_DEFAULT);
+    uv_run(main_loop, UV_RUN_DEFAULT);
+    for (size_t i = 1; i < h.n; i++)
+        uv_thread_join(&h.fronts[i].thread);
     rc = 0;
 out:
-    if (h.server)
-        kp_server_free(h.server);
-    kp_writer_free(api->writer); /* commits what is queued, closes the write store */
-    uv_walk(h.loop, close_walk, NULL);
-    uv_run(h.loop, UV_RUN_DEFAULT);
-    uv_loop_close(h.loop);
+    if (rc) {
+        /* a failed start: nothing runs yet; close what was opened */
+        for (size_t i = 0; i < h.n; i++)
+            if (h.fronts[i].api.server)
+                kp_server_free(h.fronts[i].api.server);
+    }
+    kp_writer_free(h.writer); /* commits what is queued, closes the write store */
+    run_loop(uv_default_loop());
+    uv_loop_close(uv_default_loop());
+    if (rc)
+        for (size_t i = 1; i < h.n; i++)
+            if (h.fronts[i].api.loop)
+                run_loop(h.fronts[i].api.loop);
+    for (size_t i = 0; i < h.n; i++)
+        front_release(&h.fronts[i], i);
     kp_jobs_free(h.jobs);
-    kp_store_close(rstore);
-    kp_stream_free(api->stream);
-    kp_metrics_free(api->metrics);
-    kp_auth_cache_free(api->auth);
-    kp_cache_free(api->cache);
+    kp_metrics_free(h.metrics);
+    free(h.fronts);
     if (!rc)
         kp_log_info("stopped cleanly");
     return rc ? 1 : 0;

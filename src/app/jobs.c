@@ -142,6 +142,7 @@ int kp_jobs_run_due(struct kp_store *s, int max)
 struct kp_jobs {
     struct kp_api *api;
     uv_timer_t timer;
+    uv_async_t nudge; /* any loop may nudge */
     uv_work_t work;
     struct kp_writer_job load, apply;
     struct batch batch;
@@ -149,6 +150,7 @@ struct kp_jobs {
 };
 
 static void on_timer(uv_timer_t *t);
+static void on_nudge(uv_async_t *a);
 
 static void finish(struct kp_jobs *j, bool full)
 {
@@ -194,6 +196,7 @@ static void compute_done(uv_work_t *w, int status)
     j->apply.run = apply_run;
     j->apply.done = apply_done;
     j->apply.ctx = j;
+    j->apply.port = j->api->port;
     kp_writer_submit(j->api->writer, &j->apply);
 }
 
@@ -217,6 +220,7 @@ static void on_timer(uv_timer_t *t)
     j->load.run = load_run;
     j->load.done = load_done;
     j->load.ctx = j;
+    j->load.port = j->api->port;
     kp_writer_submit(j->api->writer, &j->load);
 }
 
@@ -227,12 +231,16 @@ int kp_jobs_start(struct kp_api *api, struct kp_jobs **out)
     uv_timer_init(api->loop, &j->timer);
     j->timer.data = j;
     uv_timer_start(&j->timer, on_timer, 0, TICK_MS);
+    uv_async_init(api->loop, &j->nudge, on_nudge);
+    j->nudge.data = j;
+    uv_unref((uv_handle_t *)&j->nudge);
     *out = j;
     return 0;
 }
 
-void kp_jobs_nudge(struct kp_jobs *j)
+static void on_nudge(uv_async_t *a)
 {
+    struct kp_jobs *j = a->data;
     if (j->stopped)
         return;
     if (j->running)
@@ -241,11 +249,17 @@ void kp_jobs_nudge(struct kp_jobs *j)
         uv_timer_start(&j->timer, on_timer, NUDGE_MS, TICK_MS);
 }
 
+void kp_jobs_nudge(struct kp_jobs *j)
+{
+    uv_async_send(&j->nudge);
+}
+
 void kp_jobs_stop(struct kp_jobs *j)
 {
     j->stopped = true;
     uv_timer_stop(&j->timer);
     uv_close((uv_handle_t *)&j->timer, NULL);
+    uv_close((uv_handle_t *)&j->nudge, NULL);
 }
 
 bool kp_jobs_busy(struct kp_jobs *j)

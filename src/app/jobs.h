@@ -18,7 +18,7 @@
 struct kp_jobs;
 
 int kp_jobs_start(struct kp_api *api, struct kp_jobs **out);
-/* New work may be due: run soon. */
+/* New work may be due: run soon. From any thread. */
 void kp_jobs_nudge(struct kp_jobs *j);
 /* Stops taking new batches; a batch under way still finishes. */
 void kp_jobs_stop(struct kp_jobs *j);

@@ -12,7 +12,9 @@
 #include "../base/log.h"
 #include "../proto/websocket.h"
 
+#include <errno.h>
 #include <sodium.h>
+#include <unistd.h>
 #include <wslay/wslay.h>
 
 enum {
@@ -30,8 +32,10 @@ struct kp_server {
     struct kp_server_config cfg;
     struct kp_conn *conns; /* doubly linked */
     size_t n_conns, n_busy, n_ws;
+    atomic_int own_open, *open; /* open connections of every loop, counted for the limit */
     uint64_t next_req;
     char id_prefix[9];
+    char chunk[READ_CHUNK]; /* reads land here and are copied out at once */
 };
 
 enum mode { HTTP, WEBSOCKET };
@@ -160,6 +164,7 @@ static void reap(struct kp_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
+    atomic_fetch_sub(s->open, 1);
     if (c->mode == WEBSOCKET)
         s->n_ws--;
     uv_timer_stop(&c->timer);
@@ -453,10 +458,9 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-    static char chunk[READ_CHUNK]; /* one loop thread: data is copied out in on_read */
-    (void)h;
+    struct kp_conn *c = h->data;
     (void)hint;
-    *buf = uv_buf_init(chunk, sizeof(chunk));
+    *buf = uv_buf_init(c->srv->chunk, sizeof(c->srv->chunk));
 }
 
 static void ws_feed(struct kp_conn *c);
@@ -515,12 +519,13 @@ static void on_connection(uv_stream_t *l, int status)
         s->conns->prev = c;
     s->conns = c;
     s->n_conns++;
+    int open = atomic_fetch_add(s->open, 1) + 1;
     if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
         conn_close(c);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    if ((int)s->n_conns > s->cfg.max_connections) {
+    if (open > s->cfg.max_connections) {
         send_error_close(c, 503, "too many connections, try again later");
         return;
     }
@@ -668,11 +673,32 @@ void kp_ws_close(struct kp_conn *c, uint16_t code, const char *reason)
 
 /* ---- server ---- */
 
+/* A socket with SO_REUSEPORT for the listener: the kernel spreads new connections over every
+ * loop listening on the port. */
+static int reuse_port(uv_tcp_t *listener, int family)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return uv_translate_sys_error(errno);
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
+        int err = errno;
+        close(fd);
+        return uv_translate_sys_error(err);
+    }
+    int rc = uv_tcp_open(listener, fd);
+    if (rc)
+        close(fd);
+    return rc;
+}
+
 int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp_server **out)
 {
     struct kp_server *s = kp_xcalloc(1, sizeof(*s));
     s->loop = loop;
     s->cfg = *cfg;
+    s->open = cfg->open_connections ? cfg->open_connections : &s->own_open;
     unsigned char rnd[4];
     randombytes_buf(rnd, sizeof(rnd));
     snprintf(s->id_prefix, sizeof(s->id_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
@@ -688,6 +714,13 @@ int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp
     }
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
+    if (cfg->reuse_port && (rc = reuse_port(&s->listener, addr.ss_family)) != 0) {
+        kp_log_error("cannot share the listening port: %s", uv_strerror(rc));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        uv_run(loop, UV_RUN_NOWAIT);
+        free(s);
+        return KP_EIO;
+    }
     if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) != 0) {
         kp_log_error("cannot listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(rc));

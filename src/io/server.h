@@ -9,6 +9,7 @@
 #ifndef KP_IO_SERVER_H
 #define KP_IO_SERVER_H
 
+#include <stdatomic.h>
 #include <uv.h>
 
 #include "../base/arena.h"
@@ -40,11 +41,13 @@ struct kp_ws_handler {
 
 struct kp_server_config {
     const char *host;
-    int port; /* 0 = ephemeral; see kp_server_port */
+    int port;        /* 0 = ephemeral; see kp_server_port */
+    bool reuse_port; /* SO_REUSEPORT: several loops listen on the same port */
     struct kp_http1_limits limits;
     int max_connections;
-    int request_timeout_ms; /* to receive a whole request once it started */
-    int idle_timeout_ms;    /* keep-alive idle */
+    atomic_int *open_connections; /* shared by every loop's server; NULL = this server's own */
+    int request_timeout_ms;       /* to receive a whole request once it started */
+    int idle_timeout_ms;          /* keep-alive idle */
     size_t ws_max_message;
     /* Called for every complete request. Must eventually call kp_req_respond (or upgrade). */
     void (*on_request)(struct kp_req *req, void *app);

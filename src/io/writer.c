@@ -6,17 +6,21 @@
 
 enum { MAX_BATCH = 2048 };
 
+struct kp_writer_port {
+    struct kp_writer *w;
+    uv_async_t wake;
+    struct kp_writer_job *done_head, *done_tail; /* committed, waiting for the loop; w->mu */
+};
+
 struct kp_writer {
-    uv_loop_t *loop;
     struct kp_store *store;
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cond;
     struct kp_writer_job *queue_head, *queue_tail; /* waiting for the thread */
-    struct kp_writer_job *done_head, *done_tail;   /* committed, waiting for the loop */
     size_t pending;
     bool stopping;
-    uv_async_t wake;
+    struct kp_writer_port *main;
     struct kp_writer_stats stats;
 };
 
@@ -110,22 +114,27 @@ static void thread_main(void *arg)
         run_batch(w, batch);
 
         uv_mutex_lock(&w->mu);
-        if (w->done_tail)
-            w->done_tail->next = batch;
-        else
-            w->done_head = batch;
-        w->done_tail = last;
-        uv_async_send(&w->wake);
+        for (struct kp_writer_job *j = batch, *next; j; j = next) {
+            next = j->next;
+            struct kp_writer_port *p = j->port ? j->port : w->main;
+            j->next = NULL;
+            if (p->done_tail)
+                p->done_tail->next = j;
+            else
+                p->done_head = j;
+            p->done_tail = j;
+            uv_async_send(&p->wake);
+        }
     }
     uv_mutex_unlock(&w->mu);
 }
 
-static void on_wake(uv_async_t *a)
+static void deliver(struct kp_writer_port *p)
 {
-    struct kp_writer *w = a->data;
+    struct kp_writer *w = p->w;
     uv_mutex_lock(&w->mu);
-    struct kp_writer_job *j = w->done_head;
-    w->done_head = w->done_tail = NULL;
+    struct kp_writer_job *j = p->done_head;
+    p->done_head = p->done_tail = NULL;
     uv_mutex_unlock(&w->mu);
     while (j) {
         struct kp_writer_job *next = j->next;
@@ -137,19 +146,47 @@ static void on_wake(uv_async_t *a)
     }
 }
 
+static void on_wake(uv_async_t *a)
+{
+    deliver(a->data);
+}
+
+struct kp_writer_port *kp_writer_port_new(struct kp_writer *w, uv_loop_t *loop)
+{
+    struct kp_writer_port *p = kp_xcalloc(1, sizeof(*p));
+    p->w = w;
+    uv_async_init(loop, &p->wake, on_wake);
+    p->wake.data = p;
+    uv_unref((uv_handle_t *)&p->wake); /* the loop ends when its server is gone */
+    return p;
+}
+
+static void on_port_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void kp_writer_port_close(struct kp_writer_port *p)
+{
+    if (p)
+        uv_close((uv_handle_t *)&p->wake, on_port_closed);
+}
+
+struct kp_writer_port *kp_writer_main_port(struct kp_writer *w)
+{
+    return w->main;
+}
+
 int kp_writer_new(uv_loop_t *loop, struct kp_store *store, struct kp_writer **out)
 {
     struct kp_writer *w = kp_xcalloc(1, sizeof(*w));
-    w->loop = loop;
     w->store = store;
     uv_mutex_init(&w->mu);
     uv_cond_init(&w->cond);
-    uv_async_init(loop, &w->wake, on_wake);
-    w->wake.data = w;
-    uv_unref((uv_handle_t *)&w->wake); /* the loop ends when the server is gone */
+    w->main = kp_writer_port_new(w, loop);
     if (uv_thread_create(&w->thread, thread_main, w) != 0) {
         kp_log_error("cannot start the writer thread");
-        uv_close((uv_handle_t *)&w->wake, NULL);
+        kp_writer_port_close(w->main);
         return KP_EIO;
     }
     *out = w;
@@ -185,11 +222,6 @@ const struct kp_writer_stats *kp_writer_stats(struct kp_writer *w)
     return &w->stats;
 }
 
-static void on_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
 void kp_writer_free(struct kp_writer *w)
 {
     if (!w)
@@ -199,9 +231,10 @@ void kp_writer_free(struct kp_writer *w)
     uv_cond_signal(&w->cond);
     uv_mutex_unlock(&w->mu);
     uv_thread_join(&w->thread);
-    on_wake(&w->wake); /* deliver what the last batches finished */
+    deliver(w->main); /* what the last batches finished for the first loop */
     kp_store_close(w->store);
     uv_mutex_destroy(&w->mu);
     uv_cond_destroy(&w->cond);
-    uv_close((uv_handle_t *)&w->wake, on_closed);
+    kp_writer_port_close(w->main);
+    free(w);
 }

@@ -23,6 +23,7 @@ struct kp_writer_job {
     void (*done)(void *ctx, int rc);
     void *ctx;
     int rc;
+    struct kp_writer_port *port; /* the loop that gets done; NULL = the writer's first loop */
     struct kp_writer_job *next;
 };
 
@@ -32,10 +33,19 @@ struct kp_writer_stats {
 };
 
 struct kp_writer;
+/* Where done callbacks of one event loop are delivered. */
+struct kp_writer_port;
 
-/* Starts the thread. The writer owns store from now on. */
+/* Starts the thread, with a port on loop. The writer owns store from now on. */
 int kp_writer_new(uv_loop_t *loop, struct kp_store *store, struct kp_writer **out);
-/* Queues job; the caller keeps job's memory alive until its done callback. */
+/* The port of the loop kp_writer_new was given. */
+struct kp_writer_port *kp_writer_main_port(struct kp_writer *w);
+/* A port for another loop, used from that loop's thread. Close it from that thread, on its
+ * loop, once nothing it submitted is pending (kp_writer_port_close). */
+struct kp_writer_port *kp_writer_port_new(struct kp_writer *w, uv_loop_t *loop);
+void kp_writer_port_close(struct kp_writer_port *p);
+/* Queues job from the thread of job->port's loop (the first loop when NULL); the caller keeps
+ * job's memory alive until its done callback, which runs on that loop. */
 void kp_writer_submit(struct kp_writer *w, struct kp_writer_job *job);
 /* Jobs queued or running, for shutdown and back-pressure. */
 size_t kp_writer_pending(struct kp_writer *w);

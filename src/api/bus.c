@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* bus.c - messages between event loops (see bus.h). */
+#include "bus.h"
+#include "auth.h"
+#include "stream.h"
+
+struct kp_bus {
+    struct kp_api *api;
+    uv_async_t wake;
+    uv_mutex_t mu;
+    struct kp_bus_msg *head, *tail; /* mu */
+    bool closed;                    /* mu */
+};
+
+static void apply(struct kp_api *api, const struct kp_bus_msg *m)
+{
+    switch (m->kind) {
+    case KP_BUS_EVENT:
+        kp_stream_publish(api->stream, &m->ev);
+        break;
+    case KP_BUS_AGENT:
+        kp_auth_cache_clear(api->auth);
+        kp_stream_agent_changed(api->stream, m->agent_id);
+        break;
+    case KP_BUS_REVOKE:
+        kp_auth_cache_clear(api->auth);
+        kp_stream_revoke(api->stream, m->hash);
+        break;
+    }
+}
+
+static void on_wake(uv_async_t *a)
+{
+    struct kp_bus *b = a->data;
+    uv_mutex_lock(&b->mu);
+    struct kp_bus_msg *m = b->head;
+    b->head = b->tail = NULL;
+    uv_mutex_unlock(&b->mu);
+    while (m) {
+        struct kp_bus_msg *next = m->next;
+        apply(b->api, m);
+        free(m);
+        m = next;
+    }
+}
+
+void kp_bus_init(struct kp_api *api)
+{
+    struct kp_bus *b = kp_xcalloc(1, sizeof(*b));
+    b->api = api;
+    uv_mutex_init(&b->mu);
+    uv_async_init(api->loop, &b->wake, on_wake);
+    b->wake.data = b;
+    uv_unref((uv_handle_t *)&b->wake); /* the loop ends when its server is gone */
+    api->bus = b;
+}
+
+void kp_bus_close(struct kp_api *api)
+{
+    struct kp_bus *b = api->bus;
+    uv_mutex_lock(&b->mu);
+    b->closed = true;
+    uv_mutex_unlock(&b->mu);
+    uv_close((uv_handle_t *)&b->wake, NULL);
+}
+
+void kp_bus_release(struct kp_api *api)
+{
+    struct kp_bus *b = api->bus;
+    if (!b)
+        return;
+    while (b->head) {
+        struct kp_bus_msg *m = b->head;
+        b->head = m->next;
+        free(m);
+    }
+    uv_mutex_destroy(&b->mu);
+    free(b);
+    api->bus = NULL;
+}
+
+void kp_bus_send(struct kp_api *from, const struct kp_bus_msg *m)
+{
+    apply(from, m);
+    for (size_t i = 0; i < from->n_peers; i++) {
+        struct kp_api *to = from->peers[i];
+        if (to == from)
+            continue;
+        struct kp_bus *b = to->bus;
+        struct kp_bus_msg *copy = kp_xmalloc(sizeof(*copy));
+        *copy = *m;
+        copy->next = NULL;
+        uv_mutex_lock(&b->mu);
+        if (b->closed) {
+            uv_mutex_unlock(&b->mu);
+            free(copy);
+            continue;
+        }
+        if (b->tail)
+            b->tail->next = copy;
+        else
+            b->head = copy;
+        b->tail = copy;
+        uv_async_send(&b->wake);
+        uv_mutex_unlock(&b->mu);
+    }
+}

@@ -23,7 +23,7 @@
 #
 # Environment: KP_BIN (default build/knotenpunkt), BENCH_BUILD (folder with the built bench
 # helpers, default <dir of KP_BIN>/bench), INGEST_TOTAL (100000), INGEST_CONNS (64),
-# WRK_DURATION (10s), NGINX_WORKERS (1, to match the server's single event loop; or auto),
+# WRK_DURATION (10s), NGINX_WORKERS (auto: one per CPU, like the server's event loops),
 # BENCH_SYNC (full, the server's default, or normal: KNOTENPUNKT_SYNC for the ingest run and
 # the synchronous level of the raw SQLite reference), BENCH_STRICT=1 to exit 1 when a target
 # is missed.
@@ -37,7 +37,7 @@ BENCH_BUILD=${BENCH_BUILD:-$(dirname "$KP_BIN")/bench}
 INGEST_TOTAL=${INGEST_TOTAL:-100000}
 INGEST_CONNS=${INGEST_CONNS:-64}
 WRK_DURATION=${WRK_DURATION:-10s}
-NGINX_WORKERS=${NGINX_WORKERS:-1}
+NGINX_WORKERS=${NGINX_WORKERS:-auto}
 BENCH_SYNC=${BENCH_SYNC:-full}
 case $BENCH_SYNC in
 full | normal) ;;

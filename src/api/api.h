@@ -146,11 +146,9 @@ void kp_api_routes_foreach(void (*fn)(const struct kp_route *r, void *ud), void 
 /* Shared helpers for conversation events (api_conversations.c). */
 /* In a write job: records an event of type for the conversation (and message, when
  * message_id) with the conversation's team and assignee as they are now, into ev and the
- * event log. */
+ * event log. The writer pushes it to every loop's stream after the commit, in commit order. */
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
                               int64_t message_id, struct kp_event *ev);
-/* On the loop after commit: pushes the event to the agents' stream. */
-void kp_api_publish(struct kp_api *api, const struct kp_event *ev);
 /* Answers with the conversation (or message) as stored now. */
 void kp_call_conversation(struct kp_call *call, int status, int64_t id);
 void kp_call_message(struct kp_call *call, int status, int64_t id);

@@ -25,12 +25,6 @@ int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conv
     return rc ? rc : KP_STORE(s, event_add, ev);
 }
 
-void kp_api_publish(struct kp_api *api, const struct kp_event *ev)
-{
-    struct kp_bus_msg m = {.kind = KP_BUS_EVENT, .ev = *ev};
-    kp_bus_send(api, &m);
-}
-
 void kp_api_agent_changed(struct kp_api *api, int64_t agent_id)
 {
     struct kp_bus_msg m = {.kind = KP_BUS_AGENT, .agent_id = agent_id};
@@ -275,7 +269,6 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
                                 : "conversation");
         return;
     }
-    kp_api_publish(call->api, &w->ev);
     if (w->op == MESSAGE)
         kp_call_message(call, 201, w->message_id);
     else

@@ -163,7 +163,6 @@ static void ingest_done(struct kp_call *call, void *ctx, int rc)
     struct kp_api *api = call->api;
     kp_metrics_ingested(api->metrics, "api", g->res.duplicate);
     if (!g->res.duplicate) {
-        kp_api_publish(api, &g->ev);
         if (api->on_ingested)
             api->on_ingested(api);
     }

@@ -79,29 +79,31 @@ void kp_bus_release(struct kp_api *api)
     api->bus = NULL;
 }
 
+void kp_bus_post(struct kp_api *to, const struct kp_bus_msg *m)
+{
+    struct kp_bus *b = to->bus;
+    struct kp_bus_msg *copy = kp_xmalloc(sizeof(*copy));
+    *copy = *m;
+    copy->next = NULL;
+    uv_mutex_lock(&b->mu);
+    if (b->closed) {
+        uv_mutex_unlock(&b->mu);
+        free(copy);
+        return;
+    }
+    if (b->tail)
+        b->tail->next = copy;
+    else
+        b->head = copy;
+    b->tail = copy;
+    uv_async_send(&b->wake);
+    uv_mutex_unlock(&b->mu);
+}
+
 void kp_bus_send(struct kp_api *from, const struct kp_bus_msg *m)
 {
     apply(from, m);
-    for (size_t i = 0; i < from->n_peers; i++) {
-        struct kp_api *to = from->peers[i];
-        if (to == from)
-            continue;
-        struct kp_bus *b = to->bus;
-        struct kp_bus_msg *copy = kp_xmalloc(sizeof(*copy));
-        *copy = *m;
-        copy->next = NULL;
-        uv_mutex_lock(&b->mu);
-        if (b->closed) {
-            uv_mutex_unlock(&b->mu);
-            free(copy);
-            continue;
-        }
-        if (b->tail)
-            b->tail->next = copy;
-        else
-            b->head = copy;
-        b->tail = copy;
-        uv_async_send(&b->wake);
-        uv_mutex_unlock(&b->mu);
-    }
+    for (size_t i = 0; i < from->n_peers; i++)
+        if (from->peers[i] != from)
+            kp_bus_post(from->peers[i], m);
 }

@@ -25,6 +25,8 @@ void kp_bus_init(struct kp_api *api);
 /* Stops delivery to api (from api's loop); its memory stays until kp_bus_release. */
 void kp_bus_close(struct kp_api *api);
 void kp_bus_release(struct kp_api *api);
+/* Queues m for api's loop, from any thread. */
+void kp_bus_post(struct kp_api *to, const struct kp_bus_msg *m);
 /* Applies m on from's loop now and on every other loop soon. */
 void kp_bus_send(struct kp_api *from, const struct kp_bus_msg *m);
 

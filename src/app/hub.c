@@ -79,6 +79,17 @@ static struct front *front_of(struct kp_api *api)
     return (struct front *)((char *)api - offsetof(struct front, api));
 }
 
+/* On the writer thread after a commit: every loop's stream gets the events in commit order. */
+static void on_commit(void *ud, const struct kp_event *events, size_t n)
+{
+    struct hub *h = ud;
+    for (size_t i = 0; i < n; i++) {
+        struct kp_bus_msg m = {.kind = KP_BUS_EVENT, .ev = events[i]};
+        for (size_t f = 0; f < h->n; f++)
+            kp_bus_post(&h->fronts[f].api, &m);
+    }
+}
+
 static void on_ingested(struct kp_api *api)
 {
     kp_jobs_nudge(front_of(api)->hub->jobs);
@@ -309,6 +320,7 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
         kp_store_close(wstore);
         goto out;
     }
+    kp_writer_on_commit(h.writer, on_commit, &h);
     /* the first front takes the port (perhaps an ephemeral one); the others share it */
     int port = cfg->port;
     for (size_t i = 0; i < h.n; i++) {

@@ -21,6 +21,8 @@ struct kp_writer {
     size_t pending;
     bool stopping;
     struct kp_writer_port *main;
+    void (*on_commit)(void *ud, const struct kp_event *events, size_t n);
+    void *on_commit_ud;
     struct kp_writer_stats stats;
 };
 
@@ -78,6 +80,13 @@ static void run_batch(struct kp_writer *w, struct kp_writer_job *batch)
     if (!rc && (rc = KP_STORE0(s, commit)) != 0) {
         kp_log_error("commit of %zu jobs failed: %s", n, kp_strerror(rc));
         KP_STORE0(s, rollback);
+    }
+    if (!rc) {
+        struct kp_event *events;
+        size_t n_events;
+        if (KP_STORE(s, event_drain, &events, &n_events) == 0 && n_events && w->on_commit)
+            w->on_commit(w->on_commit_ud, events, n_events);
+        free(events);
     }
     if (rc) {
         atomic_fetch_add(&w->stats.failures, 1);
@@ -170,6 +179,13 @@ void kp_writer_port_close(struct kp_writer_port *p)
 {
     if (p)
         uv_close((uv_handle_t *)&p->wake, on_port_closed);
+}
+
+void kp_writer_on_commit(struct kp_writer *w,
+                         void (*fn)(void *ud, const struct kp_event *events, size_t n), void *ud)
+{
+    w->on_commit = fn;
+    w->on_commit_ud = ud;
 }
 
 struct kp_writer_port *kp_writer_main_port(struct kp_writer *w)

@@ -236,6 +236,10 @@ struct kp_store_ops {
     int (*event_since)(struct kp_store *s, int64_t since_id, int limit, json_t **out);
     /* Deletes events older than before_ms (clients that were away longer reload instead). */
     int (*event_prune)(struct kp_store *s, int64_t before_ms);
+    /* The events the transaction that just committed added, oldest first, so that they can be
+     * pushed in commit order; the list is emptied. *events is malloc'd (free it), NULL when
+     * there are none. */
+    int (*event_drain)(struct kp_store *s, struct kp_event **events, size_t *n);
     /* The newest committed event id, 0 when there is none. */
     int (*event_last)(struct kp_store *s, int64_t *id);
 

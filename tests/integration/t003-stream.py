@@ -396,3 +396,41 @@ def test_ping_flood_without_reading(srv):
         eq(e["conversation_id"], r["conversation_id"], "event after the flood")
     finally:
         keep.close()
+
+
+def test_every_event_once_in_order_under_load(srv):
+    """Messages posted on many connections at once (spread over the server's event loops): a
+    stream client receives each message.created event exactly once, ids increasing."""
+    admin, me, red, blue, in_red, in_blue = setup(srv)
+    ws = bearer_ws(srv, srv.token)
+    acks, lock = [], threading.Lock()
+    try:
+        hello(ws, me["id"])
+
+        def post(n):
+            c = srv.client(srv.token)
+            for i in range(40):
+                r = kp.ingest(c, in_red["id"], "load%d@customer.example" % n, "m %d %d" % (n, i))
+                with lock:
+                    acks.append(r["message_id"])
+
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        eq(len(acks), 320, "messages acknowledged")
+        want, got, ids = set(acks), [], []
+        while set(got) != want:
+            try:
+                e = ws.recv_json(timeout=10)
+            except socket.timeout:
+                break
+            if e.get("type") == "message.created":
+                got.append(e["payload"]["message"]["id"])
+                ids.append(e["id"])
+        eq(sorted(got), sorted(want), "message events received (each once)")
+        eq(ids, sorted(ids), "event ids in commit order")
+        eq(len(set(ids)), len(ids), "no event twice")
+    finally:
+        ws.close()

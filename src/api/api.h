@@ -39,6 +39,7 @@ struct kp_api {
     struct kp_bus *bus;          /* messages from the other loops */
     struct kp_api **peers;       /* every loop's api, this one included */
     size_t n_peers;
+    atomic_int *open_connections, *open_websockets; /* of every loop, for the metrics */
     struct kp_api_limits limits;
     int64_t started_ms;
     bool cookie_secure;                      /* add Secure to the session cookie (behind TLS) */
@@ -114,11 +115,11 @@ typedef void (*kp_write_done_fn)(struct kp_call *call, void *ctx, int rc);
 void *kp_call_write_ctx(struct kp_call *call, size_t size);
 void kp_call_write(struct kp_call *call, void *ctx, kp_write_fn run, kp_write_done_fn done);
 
-/* The agent's rights changed (role, activity, teams): every loop's credential cache forgets,
- * every open stream of the agent sees the change. */
-void kp_api_agent_changed(struct kp_api *api, int64_t agent_id);
-/* A session or token with this hash ended: streams opened with it close on every loop. */
-void kp_api_revoke(struct kp_api *api, const uint8_t hash[32]);
+/* In a write job: every loop hears after the commit, in order, that the agent's rights changed
+ * (credential caches forget, open streams see the change) or that a credential ended (streams
+ * opened with it close). */
+int kp_api_notify_agent(struct kp_store *s, int64_t agent_id);
+int kp_api_notify_revoke(struct kp_store *s, const uint8_t hash[32]);
 
 /* Resource route tables, one per api_*.c file. */
 extern const struct kp_route kp_api_system_routes[];

@@ -63,6 +63,8 @@ static int write_run(struct kp_store *s, void *ctx)
                       a->id, a->create ? detail : NULL);
         json_decref(detail);
     }
+    if (!rc && !a->create)
+        rc = kp_api_notify_agent(s, a->id);
     return rc;
 }
 
@@ -73,7 +75,6 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
         kp_call_store_error(call, rc, rc == KP_EEXIST ? "agent email" : "agent or team");
         return;
     }
-    kp_api_agent_changed(call->api, a->id);
     json_t *agent;
     if ((rc = KP_STORE(call->api->store, agent_get, a->id, &agent))) {
         kp_call_store_error(call, rc, "agent");

@@ -6,7 +6,6 @@
  * write transaction, recorded in the audit log and the event log, and pushed after commit.
  */
 #include "api.h"
-#include "bus.h"
 #include "cache.h"
 #include "stream.h"
 
@@ -25,17 +24,17 @@ int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conv
     return rc ? rc : KP_STORE(s, event_add, ev);
 }
 
-void kp_api_agent_changed(struct kp_api *api, int64_t agent_id)
+int kp_api_notify_agent(struct kp_store *s, int64_t agent_id)
 {
-    struct kp_bus_msg m = {.kind = KP_BUS_AGENT, .agent_id = agent_id};
-    kp_bus_send(api, &m);
+    struct kp_notice n = {.kind = KP_NOTICE_AGENT, .agent_id = agent_id};
+    return KP_STORE(s, notify, &n);
 }
 
-void kp_api_revoke(struct kp_api *api, const uint8_t hash[32])
+int kp_api_notify_revoke(struct kp_store *s, const uint8_t hash[32])
 {
-    struct kp_bus_msg m = {.kind = KP_BUS_REVOKE};
-    memcpy(m.hash, hash, sizeof(m.hash));
-    kp_bus_send(api, &m);
+    struct kp_notice n = {.kind = KP_NOTICE_REVOKE};
+    memcpy(n.hash, hash, sizeof(n.hash));
+    return KP_STORE(s, notify, &n);
 }
 
 /* Answers with one row rendered by render (conversation_text or message_text). */

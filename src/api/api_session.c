@@ -152,7 +152,7 @@ static int logout_write(struct kp_store *s, void *ctx)
     int rc = KP_STORE(s, session_delete, l->hash);
     if (!rc)
         rc = KP_STORE(s, audit_add, l->agent_id, "session.logout", "agent", l->agent_id, NULL);
-    return rc;
+    return rc ? rc : kp_api_notify_revoke(s, l->hash);
 }
 
 static void logout_done(struct kp_call *call, void *ctx, int rc)
@@ -161,8 +161,7 @@ static void logout_done(struct kp_call *call, void *ctx, int rc)
         kp_call_store_error(call, rc, "session");
         return;
     }
-    struct logout *l = ctx;
-    kp_api_revoke(call->api, l->hash);
+    (void)ctx; /* the commit's notice clears every loop's credential cache */
     kp_req_respond(call->req, 204, "application/json",
                    "Set-Cookie: kp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n", "",
                    0);
@@ -241,17 +240,16 @@ static int token_delete_write(struct kp_store *s, void *ctx)
     int rc = KP_STORE(s, token_delete, t->agent_id, t->id, t->hash);
     if (!rc)
         rc = KP_STORE(s, audit_add, t->agent_id, "token.delete", "token", t->id, NULL);
-    return rc;
+    return rc ? rc : kp_api_notify_revoke(s, t->hash);
 }
 
 static void token_delete_done(struct kp_call *call, void *ctx, int rc)
 {
-    struct token *t = ctx;
+    (void)ctx; /* the commit's notice clears every loop's credential cache */
     if (rc) {
         kp_call_store_error(call, rc, "token");
         return;
     }
-    kp_api_revoke(call->api, t->hash);
     kp_req_respond(call->req, 204, "application/json", "", "", 0);
 }
 

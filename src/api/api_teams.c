@@ -60,6 +60,8 @@ static int write_run(struct kp_store *s, void *ctx)
         rc = KP_STORE(s, audit_add, t->actor, actions[t->op], "team", t->id, detail);
         json_decref(detail);
     }
+    if (!rc && (t->op == ADD || t->op == REMOVE))
+        rc = kp_api_notify_agent(s, t->agent_id);
     return rc;
 }
 
@@ -71,8 +73,6 @@ static void write_done(struct kp_call *call, void *ctx, int rc)
                             t->op == CREATE || t->op == RENAME ? "team name" : "team or agent");
         return;
     }
-    if (t->op == ADD || t->op == REMOVE)
-        kp_api_agent_changed(call->api, t->agent_id);
     respond_team(call, t->op == CREATE ? 201 : 200, t->id);
 }
 

@@ -4,27 +4,32 @@
 #include "auth.h"
 #include "stream.h"
 
+struct msg {
+    struct kp_notice n;
+    struct msg *next;
+};
+
 struct kp_bus {
     struct kp_api *api;
     uv_async_t wake;
     uv_mutex_t mu;
-    struct kp_bus_msg *head, *tail; /* mu */
-    bool closed;                    /* mu */
+    struct msg *head, *tail; /* mu */
+    bool closed;             /* mu */
 };
 
-static void apply(struct kp_api *api, const struct kp_bus_msg *m)
+static void apply(struct kp_api *api, const struct kp_notice *n)
 {
-    switch (m->kind) {
-    case KP_BUS_EVENT:
-        kp_stream_publish(api->stream, &m->ev);
+    switch (n->kind) {
+    case KP_NOTICE_EVENT:
+        kp_stream_publish(api->stream, &n->ev);
         break;
-    case KP_BUS_AGENT:
+    case KP_NOTICE_AGENT:
         kp_auth_cache_clear(api->auth);
-        kp_stream_agent_changed(api->stream, m->agent_id);
+        kp_stream_agent_changed(api->stream, n->agent_id);
         break;
-    case KP_BUS_REVOKE:
+    case KP_NOTICE_REVOKE:
         kp_auth_cache_clear(api->auth);
-        kp_stream_revoke(api->stream, m->hash);
+        kp_stream_revoke(api->stream, n->hash);
         break;
     }
 }
@@ -33,12 +38,12 @@ static void on_wake(uv_async_t *a)
 {
     struct kp_bus *b = a->data;
     uv_mutex_lock(&b->mu);
-    struct kp_bus_msg *m = b->head;
+    struct msg *m = b->head;
     b->head = b->tail = NULL;
     uv_mutex_unlock(&b->mu);
     while (m) {
-        struct kp_bus_msg *next = m->next;
-        apply(b->api, m);
+        struct msg *next = m->next;
+        apply(b->api, &m->n);
         free(m);
         m = next;
     }
@@ -70,7 +75,7 @@ void kp_bus_release(struct kp_api *api)
     if (!b)
         return;
     while (b->head) {
-        struct kp_bus_msg *m = b->head;
+        struct msg *m = b->head;
         b->head = m->next;
         free(m);
     }
@@ -79,11 +84,11 @@ void kp_bus_release(struct kp_api *api)
     api->bus = NULL;
 }
 
-void kp_bus_post(struct kp_api *to, const struct kp_bus_msg *m)
+void kp_bus_post(struct kp_api *to, const struct kp_notice *n)
 {
     struct kp_bus *b = to->bus;
-    struct kp_bus_msg *copy = kp_xmalloc(sizeof(*copy));
-    *copy = *m;
+    struct msg *copy = kp_xmalloc(sizeof(*copy));
+    copy->n = *n;
     copy->next = NULL;
     uv_mutex_lock(&b->mu);
     if (b->closed) {
@@ -98,12 +103,4 @@ void kp_bus_post(struct kp_api *to, const struct kp_bus_msg *m)
     b->tail = copy;
     uv_async_send(&b->wake);
     uv_mutex_unlock(&b->mu);
-}
-
-void kp_bus_send(struct kp_api *from, const struct kp_bus_msg *m)
-{
-    apply(from, m);
-    for (size_t i = 0; i < from->n_peers; i++)
-        if (from->peers[i] != from)
-            kp_bus_post(from->peers[i], m);
 }

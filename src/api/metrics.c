@@ -120,15 +120,9 @@ int kp_metrics_render(struct kp_api *api, struct kp_buf *out)
     for (int i = 0; i < MAX_CHANNELS && m->ingest[i].channel; i++)
         kp_buf_printf(out, "kp_messages_duplicate_total{channel=\"%s\"} %llu\n",
                       m->ingest[i].channel, (unsigned long long)m->ingest[i].duplicates);
-    /* every loop's connections; a count read from another thread may be a moment old */
-    size_t websockets = 0, connections = 0;
-    for (size_t i = 0; i < api->n_peers; i++) {
-        struct kp_server *srv = api->peers[i]->server;
-        if (srv) {
-            websockets += kp_server_websockets(srv);
-            connections += kp_server_connections(srv);
-        }
-    }
+    /* every loop's connections, counted in shared atomics */
+    size_t websockets = (size_t)atomic_load(api->open_websockets);
+    size_t connections = (size_t)atomic_load(api->open_connections);
     const struct kp_writer_stats *ws = kp_writer_stats(api->writer);
     kp_buf_printf(out,
                   "# HELP kp_store_commits_total Store transactions committed by the writer.\n"

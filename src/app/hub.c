@@ -55,7 +55,8 @@ struct hub {
     uv_timer_t prune;
     struct kp_writer_job prune_job;
     bool prune_running;
-    atomic_int open_connections; /* of every front, for max_connections */
+    atomic_int open_connections; /* of every front, for max_connections and the metrics */
+    atomic_int open_websockets;
 };
 
 int kp_hub_open_store(const struct kp_config *cfg, struct kp_store **out)
@@ -79,15 +80,13 @@ static struct front *front_of(struct kp_api *api)
     return (struct front *)((char *)api - offsetof(struct front, api));
 }
 
-/* On the writer thread after a commit: every loop's stream gets the events in commit order. */
-static void on_commit(void *ud, const struct kp_event *events, size_t n)
+/* On the writer thread after a commit: every loop gets the commit's notices, in commit order. */
+static void on_commit(void *ud, const struct kp_notice *notices, size_t n)
 {
     struct hub *h = ud;
-    for (size_t i = 0; i < n; i++) {
-        struct kp_bus_msg m = {.kind = KP_BUS_EVENT, .ev = events[i]};
+    for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < h->n; f++)
-            kp_bus_post(&h->fronts[f].api, &m);
-    }
+            kp_bus_post(&h->fronts[f].api, &notices[i]);
 }
 
 static void on_ingested(struct kp_api *api)
@@ -255,6 +254,8 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg, int 
     api->on_ingested = on_ingested;
     api->peers = h->peers;
     api->n_peers = h->n;
+    api->open_connections = &h->open_connections;
+    api->open_websockets = &h->open_websockets;
     kp_stream_new(api->store, &api->stream);
     kp_auth_cache_new(&api->auth);
     kp_cache_new(cfg->cache_bytes, &api->cache);
@@ -269,6 +270,7 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg, int 
         .limits = {.max_header_bytes = cfg->max_header, .max_body_bytes = cfg->max_body},
         .max_connections = cfg->max_connections,
         .open_connections = &h->open_connections,
+        .open_websockets = &h->open_websockets,
         .request_timeout_ms = cfg->request_timeout_ms,
         .idle_timeout_ms = cfg->idle_timeout_ms,
         .ws_max_message = 65536,

@@ -146,7 +146,8 @@ struct kp_jobs {
     uv_work_t work;
     struct kp_writer_job load, apply;
     struct batch batch;
-    bool running, again, stopped;
+    bool running, again;
+    atomic_bool stopped; /* read by nudges from any loop */
 };
 
 static void on_timer(uv_timer_t *t);
@@ -251,7 +252,8 @@ static void on_nudge(uv_async_t *a)
 
 void kp_jobs_nudge(struct kp_jobs *j)
 {
-    uv_async_send(&j->nudge);
+    if (!atomic_load(&j->stopped)) /* the handle may be closing */
+        uv_async_send(&j->nudge);
 }
 
 void kp_jobs_stop(struct kp_jobs *j)

@@ -33,6 +33,7 @@ struct kp_server {
     struct kp_conn *conns; /* doubly linked */
     size_t n_conns, n_busy, n_ws;
     atomic_int own_open, *open; /* open connections of every loop, counted for the limit */
+    atomic_int own_ws, *ws;     /* open WebSockets of every loop, for the metrics */
     uint64_t next_req;
     char id_prefix[9];
     char chunk[READ_CHUNK]; /* reads land here and are copied out at once */
@@ -165,8 +166,10 @@ static void reap(struct kp_conn *c)
         c->next->prev = c->prev;
     s->n_conns--;
     atomic_fetch_sub(s->open, 1);
-    if (c->mode == WEBSOCKET)
+    if (c->mode == WEBSOCKET) {
         s->n_ws--;
+        atomic_fetch_sub(s->ws, 1);
+    }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -635,6 +638,7 @@ int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void
     c->ws_handler = handler;
     c->ws_user = user;
     s->n_ws++;
+    atomic_fetch_add(s->ws, 1);
     c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
     if (finish_request(c, req))
         return 0; /* the peer went away during the handshake; on_close comes from the loop */
@@ -699,6 +703,7 @@ int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp
     s->loop = loop;
     s->cfg = *cfg;
     s->open = cfg->open_connections ? cfg->open_connections : &s->own_open;
+    s->ws = cfg->open_websockets ? cfg->open_websockets : &s->own_ws;
     unsigned char rnd[4];
     randombytes_buf(rnd, sizeof(rnd));
     snprintf(s->id_prefix, sizeof(s->id_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],

@@ -46,6 +46,7 @@ struct kp_server_config {
     struct kp_http1_limits limits;
     int max_connections;
     atomic_int *open_connections; /* shared by every loop's server; NULL = this server's own */
+    atomic_int *open_websockets;  /* the same for WebSocket connections */
     int request_timeout_ms;       /* to receive a whole request once it started */
     int idle_timeout_ms;          /* keep-alive idle */
     size_t ws_max_message;

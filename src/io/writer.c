@@ -21,7 +21,7 @@ struct kp_writer {
     size_t pending;
     bool stopping;
     struct kp_writer_port *main;
-    void (*on_commit)(void *ud, const struct kp_event *events, size_t n);
+    void (*on_commit)(void *ud, const struct kp_notice *notices, size_t n);
     void *on_commit_ud;
     struct kp_writer_stats stats;
 };
@@ -82,11 +82,11 @@ static void run_batch(struct kp_writer *w, struct kp_writer_job *batch)
         KP_STORE0(s, rollback);
     }
     if (!rc) {
-        struct kp_event *events;
-        size_t n_events;
-        if (KP_STORE(s, event_drain, &events, &n_events) == 0 && n_events && w->on_commit)
-            w->on_commit(w->on_commit_ud, events, n_events);
-        free(events);
+        struct kp_notice *notices;
+        size_t n_notices;
+        if (KP_STORE(s, notices_drain, &notices, &n_notices) == 0 && n_notices && w->on_commit)
+            w->on_commit(w->on_commit_ud, notices, n_notices);
+        free(notices);
     }
     if (rc) {
         atomic_fetch_add(&w->stats.failures, 1);
@@ -182,7 +182,7 @@ void kp_writer_port_close(struct kp_writer_port *p)
 }
 
 void kp_writer_on_commit(struct kp_writer *w,
-                         void (*fn)(void *ud, const struct kp_event *events, size_t n), void *ud)
+                         void (*fn)(void *ud, const struct kp_notice *notices, size_t n), void *ud)
 {
     w->on_commit = fn;
     w->on_commit_ud = ud;

@@ -44,10 +44,11 @@ struct kp_writer_port *kp_writer_main_port(struct kp_writer *w);
  * loop, once nothing it submitted is pending (kp_writer_port_close). */
 struct kp_writer_port *kp_writer_port_new(struct kp_writer *w, uv_loop_t *loop);
 void kp_writer_port_close(struct kp_writer_port *p);
-/* fn runs on the writer thread after every commit with the events that transaction added, in
- * commit order (the one place that knows it). Set it before the first submit. */
+/* fn runs on the writer thread after every commit with that transaction's notices (events,
+ * rights changes, revocations), in commit order: the one place that knows the order. Set it
+ * before the first submit. */
 void kp_writer_on_commit(struct kp_writer *w,
-                         void (*fn)(void *ud, const struct kp_event *events, size_t n), void *ud);
+                         void (*fn)(void *ud, const struct kp_notice *notices, size_t n), void *ud);
 /* Queues job from the thread of job->port's loop (the first loop when NULL); the caller keeps
  * job's memory alive until its done callback, which runs on that loop. */
 void kp_writer_submit(struct kp_writer *w, struct kp_writer_job *job);

@@ -117,6 +117,23 @@ struct kp_event {
     int64_t conversation_id, message_id, team_id, assignee_id;
 };
 
+/*
+ * Something a transaction changed that every event loop (later: every node) must hear of, in
+ * commit order and only if the transaction commits - the model of PostgreSQL's NOTIFY.
+ */
+enum kp_notice_kind {
+    KP_NOTICE_EVENT,  /* ev was added to the event log: push it to the agents who may see it */
+    KP_NOTICE_AGENT,  /* agent_id's role, activity or teams changed */
+    KP_NOTICE_REVOKE, /* the session or token with this hash ended */
+};
+
+struct kp_notice {
+    enum kp_notice_kind kind;
+    struct kp_event ev; /* KP_NOTICE_EVENT; ev.type points to a string literal */
+    int64_t agent_id;   /* KP_NOTICE_AGENT */
+    uint8_t hash[32];   /* KP_NOTICE_REVOKE */
+};
+
 struct kp_job {
     int64_t id;
     char kind[48];
@@ -236,10 +253,12 @@ struct kp_store_ops {
     int (*event_since)(struct kp_store *s, int64_t since_id, int limit, json_t **out);
     /* Deletes events older than before_ms (clients that were away longer reload instead). */
     int (*event_prune)(struct kp_store *s, int64_t before_ms);
-    /* The events the transaction that just committed added, oldest first, so that they can be
-     * pushed in commit order; the list is emptied. *events is malloc'd (free it), NULL when
-     * there are none. */
-    int (*event_drain)(struct kp_store *s, struct kp_event **events, size_t *n);
+    /* Queues a notice for when the open transaction commits (event_add queues its own). A
+     * rolled back transaction or an undone savepoint drops its notices. */
+    int (*notify)(struct kp_store *s, const struct kp_notice *n);
+    /* The notices of the transaction that just committed, in order; the list is emptied.
+     * *out is malloc'd (free it), NULL when there are none. */
+    int (*notices_drain)(struct kp_store *s, struct kp_notice **out, size_t *n);
     /* The newest committed event id, 0 when there is none. */
     int (*event_last)(struct kp_store *s, int64_t *id);
 

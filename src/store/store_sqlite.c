@@ -435,7 +435,7 @@ static void sq_close(struct kp_store *s)
         sqlite3_finalize(q->cache[i].st);
         free(q->cache[i].sql);
     }
-    free(q->tx_events);
+    free(q->tx_notices);
     sqlite3_close(q->db);
     free(q);
 }
@@ -591,7 +591,7 @@ static int sq_migrate(struct kp_store *s, int *version)
 
 static int sq_begin(struct kp_store *s)
 {
-    SQ(s)->n_tx_events = 0;
+    SQ(s)->n_tx_notices = 0;
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "BEGIN IMMEDIATE"));
 }
 
@@ -626,13 +626,13 @@ static int sq_commit(struct kp_store *s)
 static int sq_rollback(struct kp_store *s)
 {
     SQ(s)->fts_from = 0;
-    SQ(s)->n_tx_events = 0;
+    SQ(s)->n_tx_notices = 0;
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "ROLLBACK"));
 }
 
 static int sq_savepoint(struct kp_store *s)
 {
-    SQ(s)->savepoint_mark = SQ(s)->n_tx_events;
+    SQ(s)->savepoint_mark = SQ(s)->n_tx_notices;
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "SAVEPOINT kp"));
 }
 
@@ -644,7 +644,7 @@ static int sq_release(struct kp_store *s)
 static int sq_undo(struct kp_store *s)
 {
     struct sq *q = SQ(s);
-    q->n_tx_events = q->savepoint_mark; /* the undone job's events never happened */
+    q->n_tx_notices = q->savepoint_mark; /* the undone job's notices never happened */
     int rc = kp_sq_exec_stmt(q, kp_sq_stmt(q, "ROLLBACK TO kp"));
     return rc ? rc : kp_sq_exec_stmt(q, kp_sq_stmt(q, "RELEASE kp"));
 }
@@ -1061,6 +1061,30 @@ static int audit_list(struct kp_store *s, int64_t before_id, int limit, json_t *
     return kp_sq_rows(q, st, out);
 }
 
+static int notify(struct kp_store *s, const struct kp_notice *n)
+{
+    struct sq *q = SQ(s);
+    if (q->n_tx_notices == q->cap_tx_notices) {
+        q->cap_tx_notices = q->cap_tx_notices ? 2 * q->cap_tx_notices : 64;
+        q->tx_notices = kp_xrealloc(q->tx_notices, q->cap_tx_notices * sizeof(*q->tx_notices));
+    }
+    q->tx_notices[q->n_tx_notices++] = *n;
+    return 0;
+}
+
+static int notices_drain(struct kp_store *s, struct kp_notice **out, size_t *n)
+{
+    struct sq *q = SQ(s);
+    *n = q->n_tx_notices;
+    *out = NULL;
+    if (*n) {
+        *out = kp_xmalloc(*n * sizeof(**out));
+        memcpy(*out, q->tx_notices, *n * sizeof(**out));
+    }
+    q->n_tx_notices = 0;
+    return 0;
+}
+
 static int event_add(struct kp_store *s, struct kp_event *ev)
 {
     struct sq *q = SQ(s);
@@ -1077,25 +1101,8 @@ static int event_add(struct kp_store *s, struct kp_event *ev)
     int rc = insert(q, st, &ev->id);
     if (rc)
         return rc;
-    if (q->n_tx_events == q->cap_tx_events) {
-        q->cap_tx_events = q->cap_tx_events ? 2 * q->cap_tx_events : 64;
-        q->tx_events = kp_xrealloc(q->tx_events, q->cap_tx_events * sizeof(*q->tx_events));
-    }
-    q->tx_events[q->n_tx_events++] = *ev;
-    return 0;
-}
-
-static int event_drain(struct kp_store *s, struct kp_event **events, size_t *n)
-{
-    struct sq *q = SQ(s);
-    *n = q->n_tx_events;
-    *events = NULL;
-    if (*n) {
-        *events = kp_xmalloc(*n * sizeof(**events));
-        memcpy(*events, q->tx_events, *n * sizeof(**events));
-    }
-    q->n_tx_events = 0;
-    return 0;
+    struct kp_notice n = {.kind = KP_NOTICE_EVENT, .ev = *ev};
+    return notify(s, &n);
 }
 
 static int event_since(struct kp_store *s, int64_t since_id, int limit, json_t **out)
@@ -1284,7 +1291,8 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .event_add = event_add,
     .event_since = event_since,
     .event_last = event_last,
-    .event_drain = event_drain,
+    .notify = notify,
+    .notices_drain = notices_drain,
     .event_prune = event_prune,
     .job_enqueue = kp_sq_job_enqueue,
     .job_claim = job_claim,

@@ -16,9 +16,9 @@ enum { STMT_CACHE = 96 };
 struct sq {
     struct kp_store base;
     sqlite3 *db;
-    int64_t fts_from;           /* first message id of this transaction still to be indexed, or 0 */
-    struct kp_event *tx_events; /* events added by the open transaction */
-    size_t n_tx_events, cap_tx_events, savepoint_mark;
+    int64_t fts_from; /* first message id of this transaction still to be indexed, or 0 */
+    struct kp_notice *tx_notices; /* of the open transaction, delivered after its commit */
+    size_t n_tx_notices, cap_tx_notices, savepoint_mark;
     struct {
         const char *key; /* the caller's pointer: most SQL is a string literal */
         char *sql;

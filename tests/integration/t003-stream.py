@@ -434,3 +434,92 @@ def test_every_event_once_in_order_under_load(srv):
         eq(len(set(ids)), len(ids), "no event twice")
     finally:
         ws.close()
+
+
+@kp.env(KNOTENPUNKT_THREADS="4")
+@kp.timeout(120)
+def test_no_events_after_losing_access(srv):
+    """An agent taken out of a team gets no event of that team's conversations committed after
+    the removal, even while other agents change them at full speed on other event loops (the
+    removal and the changes reach every loop in commit order). The audit log gives the order."""
+    admin = srv.admin()
+    red = kp.make_team(admin, "Red")
+    inbox = kp.make_inbox(admin, "Red inbox", red["id"])
+    carl = kp.make_agent(admin, "carl@test.example", "Carl", [red["id"]])
+    carl_c = kp.agent_client(srv, "carl@test.example")
+    convs = [kp.ingest(admin, inbox["id"], "c%d@customer.example" % i, "hi")["conversation_id"]
+             for i in range(12)]
+    stop, got = threading.Event(), {"carl": [], "admin": []}
+
+    def reader(name, token):
+        ws = bearer_ws(srv, token)
+        ws.recv_json()
+        while not stop.is_set():
+            try:
+                got[name].append(ws.recv_json(timeout=0.5))
+            except socket.timeout:
+                pass
+        while True:
+            try:
+                got[name].append(ws.recv_json(timeout=1.5))
+            except socket.timeout:
+                break
+        ws.close()
+
+    readers = [threading.Thread(target=reader, args=("carl", carl_c.token)),
+               threading.Thread(target=reader, args=("admin", srv.token))]
+    for t in readers:
+        t.start()
+    time.sleep(0.3)
+    flood_stop = threading.Event()
+
+    def flood(n):
+        c = srv.client(srv.token)
+        i = 0
+        while not flood_stop.is_set():
+            c.patch("/api/v1/conversations/%d" % convs[(n + i) % len(convs)],
+                    {"state": ("open", "pending")[i % 2]})
+            i += 1
+
+    floods = [threading.Thread(target=flood, args=(i,)) for i in range(6)]
+    for t in floods:
+        t.start()
+    tog = srv.client(srv.token)
+    for _ in range(25):
+        tog.request("DELETE", "/api/v1/teams/%d/members/%d" % (red["id"], carl["id"]))
+        time.sleep(0.01)
+        tog.request("PUT", "/api/v1/teams/%d/members/%d" % (red["id"], carl["id"]))
+        time.sleep(0.01)
+    flood_stop.set()
+    for t in floods:
+        t.join(30)
+    time.sleep(0.3)
+    stop.set()
+    for t in readers:
+        t.join(30)
+    audit, before = [], None
+    while True:
+        page = admin.get("/api/v1/audit?limit=100" + ("&before=%d" % before if before else ""))
+        if not page["items"]:
+            break
+        audit += page["items"]
+        before = min(x["id"] for x in page["items"])
+    audit.sort(key=lambda x: x["id"])
+    steps = [x["action"] for x in audit
+             if x["action"] in ("conversation.update", "team.member_add", "team.member_remove")]
+    updates = sorted((e for e in got["admin"] if e["type"] == "conversation.updated"),
+                     key=lambda e: e["id"])
+    eq(len(updates), steps.count("conversation.update"), "events the admin got, one per change")
+    member, k, carl_may_see = True, 0, {}
+    for step in steps:
+        if step == "team.member_remove":
+            member = False
+        elif step == "team.member_add":
+            member = True
+        else:
+            carl_may_see[updates[k]["id"]] = member
+            k += 1
+    leaked = [e["id"] for e in got["carl"]
+              if e["type"] == "conversation.updated" and carl_may_see.get(e["id"]) is False]
+    check(not leaked, "Carl got %d events committed while he was out of Red: %s"
+          % (len(leaked), leaked[:10]))

@@ -3,7 +3,6 @@
  * them (to assign and mention); an agent may change his own name and password. */
 #include "api.h"
 #include "auth.h"
-#include "stream.h"
 
 #include <sodium.h>
 

@@ -5,7 +5,6 @@
  */
 #include "api.h"
 #include "auth.h"
-#include "stream.h"
 #include "../base/clock.h"
 
 #include <sodium.h>

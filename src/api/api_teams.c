@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* api_teams.c - /api/v1/teams: groups of agents that own inboxes and conversations. */
 #include "api.h"
-#include "auth.h"
-#include "stream.h"
 
 struct team_write {
     int64_t actor, id, agent_id;

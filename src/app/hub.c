@@ -2,7 +2,7 @@
 /*
  * hub.c - wiring and lifecycle of the server process (see hub.h).
  *
- * One "front" per thread: its own libuv loop, HTTP server on the shared port (SO_REUSEPORT),
+ * One "front" per thread: its own libuv loop, HTTP server accepting on the shared socket,
  * read connection, credential and answer caches, and stream clients. Front 0 runs on the main
  * thread and also owns the signals, the job runner and housekeeping. All fronts share the one
  * writer (each with its own completion port), the metrics, and the bus between loops.
@@ -230,7 +230,7 @@ static void thread_main(void *arg)
     run_loop(f->api.loop);
 }
 
-static int front_init(struct hub *h, size_t i, const struct kp_config *cfg, int port)
+static int front_init(struct hub *h, size_t i, const struct kp_config *cfg)
 {
     struct front *f = &h->fronts[i];
     struct kp_api *api = &f->api;
@@ -265,8 +265,8 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg, int 
     uv_unref((uv_handle_t *)&f->stop);
     struct kp_server_config sc = {
         .host = cfg->host,
-        .port = port,
-        .reuse_port = h->n > 1,
+        .port = cfg->port,
+        .share_with = i > 0 ? h->fronts[0].api.server : NULL,
         .limits = {.max_header_bytes = cfg->max_header, .max_body_bytes = cfg->max_body},
         .max_connections = cfg->max_connections,
         .open_connections = &h->open_connections,
@@ -323,15 +323,14 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
         goto out;
     }
     kp_writer_on_commit(h.writer, on_commit, &h);
-    /* the first front takes the port (perhaps an ephemeral one); the others share it */
-    int port = cfg->port;
+    /* the first front binds the port (perhaps an ephemeral one); the others share its socket */
     for (size_t i = 0; i < h.n; i++) {
-        if ((rc = front_init(&h, i, cfg, port))) {
+        if ((rc = front_init(&h, i, cfg))) {
             fprintf(stderr, "knotenpunkt: cannot start: %s\n", kp_strerror(rc));
             goto out;
         }
-        port = kp_server_port(h.fronts[0].api.server);
     }
+    int port = kp_server_port(h.fronts[0].api.server);
     uv_loop_t *main_loop = h.fronts[0].api.loop;
     kp_jobs_start(&h.fronts[0].api, &h.jobs);
     uv_timer_init(main_loop, &h.prune);

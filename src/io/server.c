@@ -677,24 +677,25 @@ void kp_ws_close(struct kp_conn *c, uint16_t code, const char *reason)
 
 /* ---- server ---- */
 
-/* A socket with SO_REUSEPORT for the listener: the kernel spreads new connections over every
- * loop listening on the port. */
-static int reuse_port(uv_tcp_t *listener, int family)
+/* Listens on a duplicate of another loop's listening socket: every loop watches the same
+ * socket and whichever wakes first accepts (libuv takes EAGAIN in stride). Unlike
+ * SO_REUSEPORT, no other process can quietly bind the same port and take a share. */
+static int share_listener(uv_tcp_t *listener, int fd)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    int copy = dup(fd);
+    if (copy < 0)
         return uv_translate_sys_error(errno);
-    int on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
-        int err = errno;
-        close(fd);
-        return uv_translate_sys_error(err);
-    }
-    int rc = uv_tcp_open(listener, fd);
+    int rc = uv_tcp_open(listener, copy);
     if (rc)
-        close(fd);
+        close(copy);
     return rc;
+}
+
+/* The listening socket of s. */
+static int listen_fd(struct kp_server *s)
+{
+    uv_os_fd_t fd;
+    return uv_fileno((uv_handle_t *)&s->listener, &fd) == 0 ? fd : -1;
 }
 
 int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp_server **out)
@@ -719,15 +720,11 @@ int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp
     }
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
-    if (cfg->reuse_port && (rc = reuse_port(&s->listener, addr.ss_family)) != 0) {
-        kp_log_error("cannot share the listening port: %s", uv_strerror(rc));
-        uv_close((uv_handle_t *)&s->listener, NULL);
-        uv_run(loop, UV_RUN_NOWAIT);
-        free(s);
-        return KP_EIO;
-    }
-    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) != 0) {
+    if (cfg->share_with)
+        rc = share_listener(&s->listener, listen_fd(cfg->share_with));
+    else
+        rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
+    if (rc != 0 || (rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) != 0) {
         kp_log_error("cannot listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(rc));
         uv_close((uv_handle_t *)&s->listener, NULL);
         uv_run(loop, UV_RUN_NOWAIT);

@@ -41,8 +41,8 @@ struct kp_ws_handler {
 
 struct kp_server_config {
     const char *host;
-    int port;        /* 0 = ephemeral; see kp_server_port */
-    bool reuse_port; /* SO_REUSEPORT: several loops listen on the same port */
+    int port;                     /* 0 = ephemeral; see kp_server_port */
+    struct kp_server *share_with; /* NULL, or another loop's server whose socket to accept from */
     struct kp_http1_limits limits;
     int max_connections;
     atomic_int *open_connections; /* shared by every loop's server; NULL = this server's own */
@@ -59,6 +59,7 @@ struct kp_server_config {
 
 int kp_server_new(uv_loop_t *loop, const struct kp_server_config *cfg, struct kp_server **out);
 int kp_server_port(struct kp_server *s);
+
 /* Stops accepting; open connections are answered and then closed when idle. */
 void kp_server_stop_listening(struct kp_server *s);
 /* Requests being handled right now (for a graceful stop). */

@@ -151,3 +151,17 @@ def test_sigterm_under_load(srv):
     missing = [x for x in acked if x not in stored]
     check(not missing, "%d acknowledged messages are missing after SIGTERM: %s"
           % (len(missing), missing[:5]))
+
+
+def test_port_in_use(srv):
+    """A second server on a port that is taken refuses to start; the first keeps serving."""
+    import os
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run([srv.binary, "serve", "--data", d, "--listen",
+                            "127.0.0.1:%d" % srv.port], capture_output=True, text=True,
+                           timeout=20, env=dict(os.environ, KNOTENPUNKT_LOG_LEVEL="warn"))
+    eq(p.returncode, 1, "exit code of a second server on the same port")
+    check("address already in use" in p.stderr, "error message: %r" % p.stderr[-300:])
+    eq(srv.client(srv.token).request("GET", "/healthz")[0], 200, "the first server")

@@ -43,11 +43,6 @@ void kp_stream_free(struct kp_stream *s)
     free(s);
 }
 
-size_t kp_stream_clients(struct kp_stream *s)
-{
-    return s->n;
-}
-
 static bool may_see(const struct client *c, int64_t team_id, int64_t assignee_id)
 {
     if (c->admin || (assignee_id && assignee_id == c->agent_id))

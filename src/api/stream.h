@@ -16,7 +16,6 @@ void kp_stream_free(struct kp_stream *s);
 /* Pushes ev (already committed) to the clients allowed to see it, with the conversation and
  * message as they are now; nothing is read when no client may see it. */
 void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev);
-size_t kp_stream_clients(struct kp_stream *s);
 /* The agent's role, activity or teams changed: open streams see the new rights at once, and a
  * deactivated agent's streams are closed. */
 void kp_stream_agent_changed(struct kp_stream *s, int64_t agent_id);

@@ -122,21 +122,6 @@ static int batch_apply(struct kp_store *s, struct batch *b)
     return 0;
 }
 
-int kp_jobs_run_due(struct kp_store *s, int max)
-{
-    static struct batch b; /* large: keep it off the stack; tests and the CLI are one thread */
-    if (max > BATCH)
-        max = BATCH;
-    if (batch_load(s, &b, max)) {
-        batch_clear(&b);
-        return 0;
-    }
-    batch_compute(&b);
-    int n = batch_apply(s, &b) ? 0 : (int)b.n;
-    batch_clear(&b);
-    return n;
-}
-
 /* ---- the runner on the event loop ---- */
 
 struct kp_jobs {

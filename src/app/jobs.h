@@ -27,8 +27,4 @@ bool kp_jobs_busy(struct kp_jobs *j);
 /* Frees after the loop has closed the timer. */
 void kp_jobs_free(struct kp_jobs *j);
 
-/* Runs up to max due jobs, all three steps, on store s (inside the caller's transaction), for
- * tests and the CLI. Returns how many ran. */
-int kp_jobs_run_due(struct kp_store *s, int max);
-
 #endif

@@ -31,7 +31,7 @@ struct kp_server {
     bool listening;
     struct kp_server_config cfg;
     struct kp_conn *conns; /* doubly linked */
-    size_t n_conns, n_busy, n_ws;
+    size_t n_conns, n_busy;
     atomic_int own_open, *open; /* open connections of every loop, counted for the limit */
     atomic_int own_ws, *ws;     /* open WebSockets of every loop, for the metrics */
     uint64_t next_req;
@@ -166,10 +166,8 @@ static void reap(struct kp_conn *c)
         c->next->prev = c->prev;
     s->n_conns--;
     atomic_fetch_sub(s->open, 1);
-    if (c->mode == WEBSOCKET) {
-        s->n_ws--;
+    if (c->mode == WEBSOCKET)
         atomic_fetch_sub(s->ws, 1);
-    }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -637,7 +635,6 @@ int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void
     c->mode = WEBSOCKET;
     c->ws_handler = handler;
     c->ws_user = user;
-    s->n_ws++;
     atomic_fetch_add(s->ws, 1);
     c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
     if (finish_request(c, req))
@@ -776,11 +773,6 @@ size_t kp_server_busy(struct kp_server *s)
 size_t kp_server_connections(struct kp_server *s)
 {
     return s->n_conns;
-}
-
-size_t kp_server_websockets(struct kp_server *s)
-{
-    return s->n_ws;
 }
 
 void kp_server_free(struct kp_server *s)

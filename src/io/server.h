@@ -65,7 +65,6 @@ void kp_server_stop_listening(struct kp_server *s);
 /* Requests being handled right now (for a graceful stop). */
 size_t kp_server_busy(struct kp_server *s);
 size_t kp_server_connections(struct kp_server *s);
-size_t kp_server_websockets(struct kp_server *s);
 /* Closes every connection and frees the server; the loop runs the close callbacks. */
 void kp_server_free(struct kp_server *s);
 

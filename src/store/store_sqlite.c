@@ -759,7 +759,7 @@ static int agent_credentials(struct kp_store *s, const char *email, int64_t *id,
         snprintf(hash, cap, "%s", (const char *)sqlite3_column_text(st, 1));
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 static int agent_principal(struct kp_store *s, int64_t id, struct kp_principal *out)
@@ -778,7 +778,7 @@ static int agent_principal(struct kp_store *s, int64_t id, struct kp_principal *
         snprintf(out->name, sizeof(out->name), "%s", (const char *)sqlite3_column_text(st, 2));
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 static int team_create(struct kp_store *s, const char *name, int64_t *id)
@@ -896,7 +896,7 @@ static int session_lookup(struct kp_store *s, const uint8_t hash[32], int64_t no
         snprintf(csrf, 64, "%s", (const char *)sqlite3_column_text(st, 1));
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 static int session_delete(struct kp_store *s, const uint8_t hash[32])
@@ -937,7 +937,7 @@ static int token_lookup(struct kp_store *s, const uint8_t hash[32], int64_t *age
     if (rc == SQLITE_ROW)
         *agent_id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 static int token_list(struct kp_store *s, int64_t agent_id, json_t **out)

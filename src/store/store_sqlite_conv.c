@@ -25,7 +25,7 @@ static int step_int(struct sq *q, sqlite3_stmt *st, int64_t *v)
     if (rc == SQLITE_ROW)
         *v = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 int kp_sq_contact_create(struct kp_store *s, const struct kp_contact_new *in, int64_t *id)
@@ -412,7 +412,7 @@ int kp_sq_conversation_access(struct kp_store *s, const struct kp_viewer *v, int
         *assignee_id = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out)
@@ -571,7 +571,7 @@ int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **d
         memcpy(*data, sqlite3_column_blob(st, 6), *size);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 /* ---- ingest ---- */
@@ -599,7 +599,7 @@ static int dedupe_find(struct sq *q, int64_t inbox, char prefix, const char *key
         r->duplicate = true;
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+    return kp_sq_one(q, rc);
 }
 
 static int dedupe_put(struct sq *q, int64_t inbox, char prefix, const char *key,

@@ -39,6 +39,12 @@ sqlite3_stmt *kp_sq_stmt_built(struct sq *q, const char *sql);
 void kp_sq_index_later(struct sq *q, int64_t message_id);
 /* Maps sqlite result codes to KP_E*. */
 int kp_sq_err(struct sq *q, int rc);
+/* The result of stepping a statement that should give one row: 0 for a row, KP_ENOTFOUND for
+ * none, a KP_E* code for an error. */
+static inline int kp_sq_one(struct sq *q, int rc)
+{
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
+}
 /* Runs a statement to completion (no rows expected). */
 int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st);
 /* One row as a JSON object: "*_at"/"ts"/"waiting_since" ints become ISO 8601 strings, "*_json"

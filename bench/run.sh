@@ -8,8 +8,10 @@
 #   a) raw SQLite inserts (bench/sqlite_insert): WAL, the server's synchronous level, 1,000 rows per
 #      transaction, with and without the FTS5 index - the storage engine's ceiling;
 #   b) ingest: bench/ingest_load posts messages to POST /api/v1/inboxes/{id}/messages over 64
-#      keep-alive connections (target >= 20,000 msg/s); reference: raw SQLite FTS inserts, and
-#      the same load generator against nginx answering 201 (the client's own ceiling);
+#      keep-alive connections, then waits until the message pipeline has indexed them all; the
+#      rate counts both (target >= 20,000 msg/s stored and searchable); reference: raw SQLite
+#      FTS inserts, and the same load generator against nginx answering 201 (the client's own
+#      ceiling);
 #   c) GET /api/v1/conversations?limit=25 on the demo data with wrk -t2 -c64 against nginx
 #      serving a static file with the same bytes (target >= 50% of nginx), and p99 latency at
 #      about 1,000 req/s paced by a wrk Lua script (target < 2 ms; nginx paced the same way);
@@ -303,6 +305,17 @@ INBOX=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["id"])' "${r
 
 ing=$("$INGEST_LOAD" "$KP_PORT" "$INBOX" "$TOKEN" "$INGEST_CONNS" "$INGEST_TOTAL" 60 \
     2>"$OUT/ingest_load.err") || true
+# the messages are searchable once the pipeline has indexed them: wait for it (bounded) and
+# count that time too, so the rate is the rate of messages stored *and* indexed
+t0=$(date +%s.%N)
+PENDING=?
+for ((i = 0; i < 600; i++)); do
+    PENDING=$(curl -sS --max-time 5 "http://127.0.0.1:$KP_PORT/healthz" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["store"]["pipeline_pending"])' 2>/dev/null) || PENDING=?
+    [ "$PENDING" = 0 ] && break
+    sleep 0.05
+done
+CATCHUP=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 printf '%s\n' "$ing" >"$OUT/ingest_load.txt"
 [ -s "$OUT/ingest_load.err" ] && sed 's/^/  /' "$OUT/ingest_load.err" >&2
 ING_RATE=$(field messages_per_s "$ing")
@@ -329,13 +342,15 @@ stop_pid "$KP_PID"
 ceil=$("$INGEST_LOAD" "$NGX_PORT" 1 x "$INGEST_CONNS" "$INGEST_TOTAL" 30 2>"$OUT/ingest_ceiling.err") || true
 CEIL_RATE=$(field messages_per_s "$ceil")
 
-res=$(verdict "$ING_RATE" ">=" 20000)
-if [ "$ING_ERR" != 0 ] || [ "$ING_OK" -lt "$INGEST_TOTAL" ]; then res=MISSED; fi
+ING_INDEXED=$(awk -v n="$ING_OK" -v s="$ING_SECS" -v c="$CATCHUP" 'BEGIN { printf "%.0f", (s + c > 0 ? n / (s + c) : 0) }')
+res=$(verdict "$ING_INDEXED" ">=" 20000)
+if [ "$ING_ERR" != 0 ] || [ "$ING_OK" -lt "$INGEST_TOTAL" ] || [ "$PENDING" != 0 ]; then res=MISSED; fi
 if [ -n "$STORED" ] && [ "${STORED%.*}" != "$ING_OK" ]; then
     log "warning: the server counted ${STORED%.*} messages ingested, the client $ING_OK answers 2xx"
     res=MISSED
 fi
-row "Ingest via API (messages/s)" "$ING_RATE ($ING_OK ok, $ING_ERR errors, ${ING_SECS}s)" \
+row "Ingest via API, stored and indexed (messages/s)" \
+    "$ING_INDEXED ($ING_OK ok, $ING_ERR errors; acknowledged at $ING_RATE/s in ${ING_SECS}s, all searchable ${CATCHUP}s later)" \
     "raw SQLite FTS5 insert: $SQ_FTS rows/s; load generator vs nginx 201 stub: ${CEIL_RATE:-?} req/s" \
     ">= 20000, no errors" "$res"
 row "Ingest latency p50 / p99 (ms, $INGEST_CONNS in flight)" "$ING_P50 / $ING_P99" \

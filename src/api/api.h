@@ -42,8 +42,7 @@ struct kp_api {
     atomic_int *open_connections, *open_websockets; /* of every loop, for the metrics */
     struct kp_api_limits limits;
     int64_t started_ms;
-    bool cookie_secure;                      /* add Secure to the session cookie (behind TLS) */
-    void (*on_ingested)(struct kp_api *api); /* nudges the job runner */
+    bool cookie_secure; /* add Secure to the session cookie (behind TLS) */
 };
 
 enum kp_access { KP_PUBLIC, KP_AGENT, KP_ADMIN };

@@ -162,10 +162,6 @@ static void ingest_done(struct kp_call *call, void *ctx, int rc)
     }
     struct kp_api *api = call->api;
     kp_metrics_ingested(api->metrics, "api", g->res.duplicate);
-    if (!g->res.duplicate) {
-        if (api->on_ingested)
-            api->on_ingested(api);
-    }
     kp_call_json(call, g->res.duplicate ? 200 : 201,
                  json_pack("{sIsIsIsb}", "message_id", (json_int_t)g->res.message_id,
                            "conversation_id", (json_int_t)g->res.conversation_id, "contact_id",

@@ -3,13 +3,14 @@
  * demo.c - demo data for `knotenpunkt demo`. Sits in src/app and talks to storage only through
  * the store interface: customer messages go through ingest like real inbound traffic, agent
  * replies and notes through message_add, so every derived field (previews, counters, waiting
- * times, full-text index, analysis jobs) is filled by the same code as in production.
+ * times, full-text index, analysis) is filled by the same code as in production.
  *
  * Conversations are built from a bank of topics (orders, deliveries, returns, invoices,
  * complaints, praise, ...) in German and English; a small PRNG seeded by the caller picks the
  * topic, names, products, order numbers, amounts and dates, so a seed always gives the same data.
  */
 #include "demo.h"
+#include "pipeline.h"
 #include "../base/clock.h"
 
 enum {
@@ -836,11 +837,11 @@ static int customer_says(struct demo *d, int ci, int b, int kind, const char *su
         return KP_ECONFLICT;
     *conv = res.conversation_id;
     d->info.messages++;
-    return KP_STORE(d->s, message_analysis, res.message_id, c->lang == DE ? "de" : "en");
+    return 0;
 }
 
 static int agent_says(struct demo *d, int64_t conv, int agent, const char *direction,
-                      const char *text, int lang, int64_t at)
+                      const char *text, int64_t at)
 {
     struct kp_message_new m = {.conversation_id = conv,
                                .direction = direction,
@@ -849,10 +850,9 @@ static int agent_says(struct demo *d, int64_t conv, int agent, const char *direc
                                .at_ms = at};
     int64_t id;
     int rc = KP_STORE(d->s, message_add, &m, &id);
-    if (rc)
-        return rc;
-    d->info.messages++;
-    return KP_STORE(d->s, message_analysis, id, lang == DE ? "de" : "en");
+    if (!rc)
+        d->info.messages++;
+    return rc;
 }
 
 /* The turns of a conversation, in order; a conversation is the first 1-6 of them. */
@@ -917,7 +917,7 @@ static int seed_conversation(struct demo *d)
         if (t == T_OPEN || t == T_FOLLOW || t == T_THANKS)
             rc = customer_says(d, ci, b, kind, subject, text, at, &conv);
         else
-            rc = agent_says(d, conv, agent, t == T_NOTE ? "note" : "out", text, c->lang, at);
+            rc = agent_says(d, conv, agent, t == T_NOTE ? "note" : "out", text, at);
         if (rc)
             return rc;
         if (t != T_NOTE)
@@ -991,7 +991,9 @@ int kp_demo_seed(struct kp_store *s, unsigned seed, const char *password_hash,
         rc = KP_STORE0(s, commit);
     if (rc)
         KP_STORE0(s, rollback);
-    else if (out)
+    else
+        rc = kp_pipeline_run(s); /* analysis and search index, as for any message */
+    if (!rc && out)
         *out = d->info;
     free(d);
     return rc;

@@ -9,7 +9,7 @@
  */
 #include "hub.h"
 #include "demo.h"
-#include "jobs.h"
+#include "pipeline.h"
 #include "../api/auth.h"
 #include "../api/bus.h"
 #include "../api/cache.h"
@@ -50,7 +50,7 @@ struct hub {
     struct kp_api *peers[MAX_FRONTS];
     struct kp_writer *writer;
     struct kp_metrics *metrics;
-    struct kp_jobs *jobs;
+    struct kp_pipeline *pipeline;
     uv_signal_t sigterm, sigint;
     uv_timer_t prune;
     struct kp_writer_job prune_job;
@@ -75,23 +75,20 @@ int kp_hub_open_store(const struct kp_config *cfg, struct kp_store **out)
     return rc;
 }
 
-static struct front *front_of(struct kp_api *api)
-{
-    return (struct front *)((char *)api - offsetof(struct front, api));
-}
-
-/* On the writer thread after a commit: every loop gets the commit's notices, in commit order. */
+/* On the writer thread after a commit: every loop gets the commit's notices, in commit order;
+ * new messages wake the pipeline. */
 static void on_commit(void *ud, const struct kp_notice *notices, size_t n)
 {
     struct hub *h = ud;
-    for (size_t i = 0; i < n; i++)
+    bool messages = false;
+    for (size_t i = 0; i < n; i++) {
         for (size_t f = 0; f < h->n; f++)
             kp_bus_post(&h->fronts[f].api, &notices[i]);
-}
-
-static void on_ingested(struct kp_api *api)
-{
-    kp_jobs_nudge(front_of(api)->hub->jobs);
+        messages |= notices[i].kind == KP_NOTICE_EVENT &&
+                    strcmp(notices[i].ev.type, "message.created") == 0;
+    }
+    if (messages && h->pipeline)
+        kp_pipeline_nudge(h->pipeline);
 }
 
 /* ---- housekeeping (front 0) ---- */
@@ -129,8 +126,9 @@ static bool front_idle(struct front *f, bool late)
 {
     struct kp_server *srv = f->api.server;
     bool first = f == &f->hub->fronts[0];
-    if (kp_server_busy(srv) || (first && (kp_writer_pending(f->hub->writer) ||
-                                          kp_jobs_busy(f->hub->jobs) || f->hub->prune_running))) {
+    if (kp_server_busy(srv) ||
+        (first && (kp_writer_pending(f->hub->writer) || kp_pipeline_busy(f->hub->pipeline) ||
+                   f->hub->prune_running))) {
         if (late && !f->drain_warned) {
             kp_log_warn("still waiting for %zu requests to finish", kp_server_busy(srv));
             f->drain_warned = true;
@@ -169,7 +167,7 @@ static void front_stop(struct front *f)
     f->stopping = true;
     kp_server_stop_listening(f->api.server);
     if (f == &f->hub->fronts[0])
-        kp_jobs_stop(f->hub->jobs);
+        kp_pipeline_stop(f->hub->pipeline);
     f->drain_started = kp_clock_now_ms();
     uv_timer_init(f->api.loop, &f->drain);
     f->drain.data = f;
@@ -251,7 +249,6 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg)
     api->limits.max_attachment_bytes = cfg->max_attachment;
     api->started_ms = kp_clock_now_ms();
     api->cookie_secure = cfg->cookie_secure;
-    api->on_ingested = on_ingested;
     api->peers = h->peers;
     api->n_peers = h->n;
     api->open_connections = &h->open_connections;
@@ -332,7 +329,7 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
     }
     int port = kp_server_port(h.fronts[0].api.server);
     uv_loop_t *main_loop = h.fronts[0].api.loop;
-    kp_jobs_start(&h.fronts[0].api, &h.jobs);
+    kp_pipeline_start(&h.fronts[0].api, &h.pipeline);
     uv_timer_init(main_loop, &h.prune);
     h.prune.data = &h;
     uv_timer_start(&h.prune, on_prune, 60 * 1000, PRUNE_EVERY_MS);
@@ -371,7 +368,7 @@ out:
                 run_loop(h.fronts[i].api.loop);
     for (size_t i = 0; i < h.n; i++)
         front_release(&h.fronts[i], i);
-    kp_jobs_free(h.jobs);
+    kp_pipeline_free(h.pipeline);
     kp_metrics_free(h.metrics);
     free(h.fronts);
     if (!rc)

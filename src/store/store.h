@@ -134,11 +134,11 @@ struct kp_notice {
     uint8_t hash[32];   /* KP_NOTICE_REVOKE */
 };
 
-struct kp_job {
+/* A message the pipeline works on; its text is in the caller's buffer. */
+struct kp_pipe_msg {
     int64_t id;
-    char kind[48];
-    json_t *payload; /* owned by the caller after job_claim */
-    int attempts;
+    size_t text_off, text_len;
+    char lang[8]; /* the result, "" when unknown */
 };
 
 struct kp_store_ops {
@@ -228,15 +228,11 @@ struct kp_store_ops {
      * and event payloads that need no JSON tree. */
     int (*conversation_text)(struct kp_store *s, int64_t id, struct kp_buf *out);
     int (*message_text)(struct kp_store *s, int64_t id, struct kp_buf *out);
-    /* Only the text of a message, appended to out. */
-    int (*message_body)(struct kp_store *s, int64_t id, struct kp_buf *out);
     int (*message_add)(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
-    /* Sets the analysis fields of a message (language for now). */
-    int (*message_analysis)(struct kp_store *s, int64_t id, const char *lang);
     int (*attachment_get)(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size);
 
     /* The whole inbound path in the current transaction: dedupe, link contact, find or open
-     * the conversation, store message and attachments, enqueue the analysis job. */
+     * the conversation, store message and attachments. The pipeline analyses it later. */
     int (*ingest)(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r);
 
     /* Full-text search over messages visible to the viewer, with <mark> highlighted snippets. */
@@ -262,20 +258,24 @@ struct kp_store_ops {
     /* The newest committed event id, 0 when there is none. */
     int (*event_last)(struct kp_store *s, int64_t *id);
 
-    int (*job_enqueue)(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms);
-    /* Claims up to cap due jobs, oldest first, and leases them for a minute (a crash before
-     * job_finish makes them due again then); *n says how many. KP_ENOTFOUND when none is due.
-     * Each payload is owned by the caller. */
-    int (*job_claim)(struct kp_store *s, int64_t now_ms, struct kp_job *jobs, size_t cap,
-                     size_t *n);
-    /* error NULL: done and deleted; else retried at retry_at_ms. */
-    int (*job_finish)(struct kp_store *s, int64_t id, const char *error, int64_t retry_at_ms);
+    /* The message pipeline: every message is analysed and indexed for search once, in id
+     * order, after its commit. pipeline_next reads up to cap messages after the pipeline's
+     * cursor (into *after), appending the first text_cap bytes of their texts to text; *n is 0
+     * when none waits. */
+    int (*pipeline_next)(struct kp_store *s, int64_t *after, struct kp_pipe_msg *msgs, size_t cap,
+                         size_t text_cap, struct kp_buf *text, size_t *n);
+    /* In the open transaction: stores the results of msgs[0..n), indexes every message up to
+     * msgs[n-1] and moves the cursor there. KP_ECONFLICT when the cursor is no longer at after
+     * (the batch was done already). */
+    int (*pipeline_done)(struct kp_store *s, int64_t after, const struct kp_pipe_msg *msgs,
+                         size_t n);
 
     /* Writes a consistent copy of the whole store to the file path (which must not exist)
      * while others go on reading and writing. */
     int (*backup)(struct kp_store *s, const char *path);
 
-    /* Row counts for /healthz and the demo: {"conversations":n,"messages":n,...}. */
+    /* Row counts for /healthz and the demo: {"conversations":n,"messages":n,...}, and
+     * "pipeline_pending": messages not yet analysed and indexed. */
     int (*stats)(struct kp_store *s, json_t **out);
 };
 

@@ -474,7 +474,8 @@ static int sq_open(const char *url, struct kp_store **out)
     const char *sync = opt && strstr(opt, "sync=normal") ? "NORMAL" : "FULL";
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
+             "PRAGMA foreign_keys=ON;"
              "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
              sync);
     if (exec(q, pragmas))
@@ -595,37 +596,13 @@ static int sq_begin(struct kp_store *s)
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "BEGIN IMMEDIATE"));
 }
 
-/* Indexes the messages this transaction added, in one statement. */
-static int index_messages(struct sq *q)
-{
-    if (!q->fts_from)
-        return 0;
-    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO messages_fts(rowid, text) "
-                                     "SELECT id, text FROM messages WHERE id >= ?");
-    if (!st)
-        return KP_EIO;
-    sqlite3_bind_int64(st, 1, q->fts_from);
-    int rc = kp_sq_exec_stmt(q, st);
-    if (!rc)
-        q->fts_from = 0;
-    return rc;
-}
-
-void kp_sq_index_later(struct sq *q, int64_t message_id)
-{
-    if (!q->fts_from || message_id < q->fts_from)
-        q->fts_from = message_id;
-}
-
 static int sq_commit(struct kp_store *s)
 {
-    int rc = index_messages(SQ(s));
-    return rc ? rc : kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "COMMIT"));
+    return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "COMMIT"));
 }
 
 static int sq_rollback(struct kp_store *s)
 {
-    SQ(s)->fts_from = 0;
     SQ(s)->n_tx_notices = 0;
     return kp_sq_exec_stmt(SQ(s), kp_sq_stmt(SQ(s), "ROLLBACK"));
 }
@@ -1020,12 +997,7 @@ static int inbox_list(struct kp_store *s, json_t **out)
     return kp_sq_rows(SQ(s), kp_sq_stmt(SQ(s), INBOX_COLUMNS "ORDER BY id"), out);
 }
 
-/* ---- audit, events, jobs ---- */
-
-static char *dump(json_t *v)
-{
-    return v ? json_dumps(v, JSON_COMPACT) : kp_xstrdup("{}");
-}
+/* ---- audit, events ---- */
 
 static int audit_add(struct kp_store *s, int64_t agent_id, const char *action,
                      const char *object_type, int64_t object_id, json_t *detail)
@@ -1120,9 +1092,10 @@ static int event_since(struct kp_store *s, int64_t since_id, int limit, json_t *
 static int event_prune(struct kp_store *s, int64_t before_ms)
 {
     struct sq *q = SQ(s);
-    /* events are in time order: find the newest old one by id, delete up to it */
+    /* events are in time order: find the newest old one by id, delete up to it; the newest
+     * event stays, so that ids are never reused */
     sqlite3_stmt *st = kp_sq_stmt(q, "DELETE FROM events WHERE id <= (SELECT max(id) FROM events "
-                                     "WHERE ts < ?)");
+                                     "WHERE ts < ?) AND id < (SELECT max(id) FROM events)");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, before_ms);
@@ -1142,81 +1115,6 @@ static int event_last(struct kp_store *s, int64_t *id)
     return rc == SQLITE_ROW ? 0 : kp_sq_err(q, rc);
 }
 
-int kp_sq_job_enqueue(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms)
-{
-    struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO jobs(kind, payload, run_at) VALUES (?, ?, ?)");
-    if (!st)
-        return KP_EIO;
-    char *d = dump(payload);
-    kp_sq_bind_text(st, 1, kind);
-    kp_sq_bind_text(st, 2, d);
-    sqlite3_bind_int64(st, 3, run_at_ms);
-    int rc = kp_sq_exec_stmt(q, st);
-    free(d);
-    return rc;
-}
-
-static int job_claim(struct kp_store *s, int64_t now_ms, struct kp_job *jobs, size_t cap, size_t *n)
-{
-    struct sq *q = SQ(s);
-    *n = 0;
-    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, kind, payload, attempts FROM jobs "
-                                     "WHERE run_at <= ? ORDER BY run_at, id LIMIT ?");
-    if (!st)
-        return KP_EIO;
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int64(st, 2, (int64_t)cap);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct kp_job *j = &jobs[(*n)++];
-        j->id = sqlite3_column_int64(st, 0);
-        snprintf(j->kind, sizeof(j->kind), "%s", (const char *)sqlite3_column_text(st, 1));
-        j->payload = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-        if (!j->payload)
-            j->payload = json_object();
-        j->attempts = sqlite3_column_int(st, 3) + 1;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < *n; i++)
-            json_decref(jobs[i].payload);
-        *n = 0;
-        return kp_sq_err(q, rc);
-    }
-    if (!*n)
-        return KP_ENOTFOUND;
-    /* the lease: the same rows, as this transaction sees them */
-    st = kp_sq_stmt(q, "UPDATE jobs SET attempts = attempts + 1, run_at = ?1 WHERE id IN "
-                       "(SELECT id FROM jobs WHERE run_at <= ?2 ORDER BY run_at, id LIMIT ?3)");
-    if (!st)
-        return KP_EIO;
-    sqlite3_bind_int64(st, 1, now_ms + 60000);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_int64(st, 3, (int64_t)cap);
-    return kp_sq_exec_stmt(q, st);
-}
-
-static int job_finish(struct kp_store *s, int64_t id, const char *error, int64_t retry_at_ms)
-{
-    struct sq *q = SQ(s);
-    sqlite3_stmt *st;
-    if (!error) {
-        st = kp_sq_stmt(q, "DELETE FROM jobs WHERE id = ?");
-        if (!st)
-            return KP_EIO;
-        sqlite3_bind_int64(st, 1, id);
-        return kp_sq_exec_stmt(q, st);
-    }
-    st = kp_sq_stmt(q, "UPDATE jobs SET last_error = ?, run_at = ? WHERE id = ?");
-    if (!st)
-        return KP_EIO;
-    kp_sq_bind_text(st, 1, error);
-    sqlite3_bind_int64(st, 2, retry_at_ms);
-    sqlite3_bind_int64(st, 3, id);
-    return kp_sq_exec_stmt(q, st);
-}
-
 static int stats(struct kp_store *s, json_t **out)
 {
     struct sq *q = SQ(s);
@@ -1226,7 +1124,8 @@ static int stats(struct kp_store *s, json_t **out)
                                     "(SELECT count(*) FROM contacts) AS contacts, "
                                     "(SELECT count(*) FROM conversations) AS conversations, "
                                     "(SELECT count(*) FROM messages) AS messages, "
-                                    "(SELECT count(*) FROM jobs) AS jobs_pending"),
+                                    "(SELECT coalesce(max(id), 0) FROM messages) - "
+                                    "(SELECT last_message_id FROM pipeline) AS pipeline_pending"),
                       out);
 }
 
@@ -1280,9 +1179,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .message_list = kp_sq_message_list,
     .conversation_text = kp_sq_conversation_text,
     .message_text = kp_sq_message_text,
-    .message_body = kp_sq_message_body,
     .message_add = kp_sq_message_add,
-    .message_analysis = kp_sq_message_analysis,
     .attachment_get = kp_sq_attachment_get,
     .ingest = kp_sq_ingest,
     .search = kp_sq_search,
@@ -1294,9 +1191,8 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .notify = notify,
     .notices_drain = notices_drain,
     .event_prune = event_prune,
-    .job_enqueue = kp_sq_job_enqueue,
-    .job_claim = job_claim,
-    .job_finish = job_finish,
+    .pipeline_next = kp_sq_pipeline_next,
+    .pipeline_done = kp_sq_pipeline_done,
     .backup = sq_backup,
     .stats = stats,
 };

@@ -215,8 +215,19 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
     kp_buf_puts(&sql, CONV_COLUMNS "WHERE " KP_SQ_VISIBLE
                                    " AND (c.last_message_at < :ct OR (c.last_message_at = :ct "
                                    "AND c.id < :cid))");
-    if (f->state)
-        kp_buf_puts(&sql, " AND c.state = :state");
+    if (f->state) {
+        /* a literal, so that the planner can use the partial index of states other than open */
+        static const char *const states[] = {"open", "pending", "snoozed", "resolved"};
+        size_t i = 0;
+        while (i < KP_ARRAY_LEN(states) && strcmp(states[i], f->state) != 0)
+            i++;
+        if (i == KP_ARRAY_LEN(states)) {
+            kp_buf_release(&sql);
+            free(fts);
+            return KP_EINVAL;
+        }
+        kp_buf_printf(&sql, " AND c.state = '%s'", states[i]);
+    }
     if (f->team_id)
         kp_buf_puts(&sql, " AND c.team_id = :team");
     if (f->assignee_id > 0)
@@ -248,7 +259,6 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
     sqlite3_bind_int(st, 2, f->viewer.admin);
     bind_named_int(st, ":ct", ct);
     bind_named_int(st, ":cid", cid);
-    bind_named_text(st, ":state", f->state);
     bind_named_int(st, ":team", f->team_id);
     bind_named_int(st, ":assignee", f->assignee_id);
     bind_named_int(st, ":inbox", f->inbox_id);
@@ -424,23 +434,6 @@ int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out)
     return row_text(q, st, out);
 }
 
-int kp_sq_message_body(struct kp_store *s, int64_t id, struct kp_buf *out)
-{
-    struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT text FROM messages WHERE id = ?");
-    if (!st)
-        return KP_EIO;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    int err = rc == SQLITE_ROW ? kp_buf_append(out, sqlite3_column_text(st, 0),
-                                               (size_t)sqlite3_column_bytes(st, 0))
-                               : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
-    return err;
-}
-
 static void preview(char *out, size_t cap, const char *text)
 {
     /* cut at a UTF-8 boundary, whitespace folded to single spaces */
@@ -494,10 +487,8 @@ static int insert_message(struct sq *q, int64_t conv, const char *direction, con
     kp_sq_bind_text(st, 8, external_id);
     sqlite3_bind_int64(st, 9, now);
     int rc = kp_sq_exec_stmt(q, st);
-    if (!rc) {
+    if (!rc)
         *id = sqlite3_last_insert_rowid(q->db);
-        kp_sq_index_later(q, *id);
-    }
     return rc;
 }
 
@@ -535,18 +526,6 @@ int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_
     if (!note)
         sqlite3_bind_text(st, 3, pv, -1, SQLITE_TRANSIENT);
     return kp_sq_exec_stmt(q, st);
-}
-
-int kp_sq_message_analysis(struct kp_store *s, int64_t id, const char *lang)
-{
-    struct sq *q = SQ(s);
-    sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE messages SET lang = ? WHERE id = ?");
-    if (!st)
-        return KP_EIO;
-    kp_sq_bind_text(st, 1, lang);
-    sqlite3_bind_int64(st, 2, id);
-    int rc = kp_sq_exec_stmt(q, st);
-    return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
 }
 
 int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size)
@@ -743,10 +722,83 @@ int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_inge
         return rc;
     if (in->external_id && (rc = dedupe_put(q, in->inbox_id, 'x', in->external_id, r)))
         return rc;
-    json_t *payload = json_pack("{sI}", "message_id", (json_int_t)r->message_id);
-    rc = kp_sq_job_enqueue(s, "message.analyse", payload, now);
-    json_decref(payload);
-    return rc;
+    return 0;
+}
+
+/* ---- the message pipeline ---- */
+
+static int pipeline_cursor(struct sq *q, int64_t *after)
+{
+    return step_int(q, kp_sq_stmt(q, "SELECT last_message_id FROM pipeline"), after);
+}
+
+int kp_sq_pipeline_next(struct kp_store *s, int64_t *after, struct kp_pipe_msg *msgs, size_t cap,
+                        size_t text_cap, struct kp_buf *text, size_t *n)
+{
+    struct sq *q = SQ(s);
+    *n = 0;
+    int rc = pipeline_cursor(q, after);
+    if (rc)
+        return rc == KP_ENOTFOUND ? KP_EIO : rc;
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id, substr(text, 1, ?3) FROM messages "
+                                     "WHERE id > ?1 ORDER BY id LIMIT ?2");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, *after);
+    sqlite3_bind_int64(st, 2, (int64_t)cap);
+    sqlite3_bind_int64(st, 3, (int64_t)text_cap);
+    while (*n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct kp_pipe_msg *m = &msgs[(*n)++];
+        memset(m, 0, sizeof(*m));
+        m->id = sqlite3_column_int64(st, 0);
+        m->text_off = text->len;
+        m->text_len = (size_t)sqlite3_column_bytes(st, 1);
+        if (kp_buf_append(text, sqlite3_column_text(st, 1), m->text_len) ||
+            kp_buf_append(text, "", 1)) {
+            sqlite3_reset(st);
+            return KP_ETOOBIG;
+        }
+    }
+    sqlite3_reset(st);
+    return *n == cap || rc == SQLITE_DONE ? 0 : kp_sq_err(q, rc);
+}
+
+int kp_sq_pipeline_done(struct kp_store *s, int64_t after, const struct kp_pipe_msg *msgs, size_t n)
+{
+    struct sq *q = SQ(s);
+    int64_t cursor = -1;
+    int rc = pipeline_cursor(q, &cursor);
+    if (rc)
+        return rc == KP_ENOTFOUND ? KP_EIO : rc;
+    if (cursor != after)
+        return KP_ECONFLICT;
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!msgs[i].lang[0])
+            continue;
+        sqlite3_stmt *st = kp_sq_stmt(q, "UPDATE messages SET lang = ? WHERE id = ?");
+        if (!st)
+            return KP_EIO;
+        kp_sq_bind_text(st, 1, msgs[i].lang);
+        sqlite3_bind_int64(st, 2, msgs[i].id);
+        if ((rc = kp_sq_exec_stmt(q, st)))
+            return rc;
+    }
+    /* one statement for the whole batch: FTS5 writes one index segment per statement */
+    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO messages_fts(rowid, text) "
+                                     "SELECT id, text FROM messages WHERE id > ?1 AND id <= ?2");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, msgs[n - 1].id);
+    if ((rc = kp_sq_exec_stmt(q, st)))
+        return rc;
+    st = kp_sq_stmt(q, "UPDATE pipeline SET last_message_id = ?");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, msgs[n - 1].id);
+    return kp_sq_exec_stmt(q, st);
 }
 
 /* ---- search ---- */

@@ -16,7 +16,6 @@ enum { STMT_CACHE = 96 };
 struct sq {
     struct kp_store base;
     sqlite3 *db;
-    int64_t fts_from; /* first message id of this transaction still to be indexed, or 0 */
     struct kp_notice *tx_notices; /* of the open transaction, delivered after its commit */
     size_t n_tx_notices, cap_tx_notices, savepoint_mark;
     struct {
@@ -34,9 +33,6 @@ struct sq {
  * string literal (it is looked up by address); SQL built at run time uses kp_sq_stmt_built. */
 sqlite3_stmt *kp_sq_stmt(struct sq *q, const char *sql);
 sqlite3_stmt *kp_sq_stmt_built(struct sq *q, const char *sql);
-/* Marks a new message for the full-text index, which is written once per transaction at
- * commit. */
-void kp_sq_index_later(struct sq *q, int64_t message_id);
 /* Maps sqlite result codes to KP_E*. */
 int kp_sq_err(struct sq *q, int rc);
 /* The result of stepping a statement that should give one row: 0 for a row, KP_ENOTFOUND for
@@ -87,10 +83,12 @@ int kp_sq_conversation_text(struct kp_store *s, int64_t id, struct kp_buf *out);
 int kp_sq_conversation_access(struct kp_store *s, const struct kp_viewer *v, int64_t id,
                               int64_t *team_id, int64_t *assignee_id);
 int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out);
-int kp_sq_message_body(struct kp_store *s, int64_t id, struct kp_buf *out);
 int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_t *id);
-int kp_sq_message_analysis(struct kp_store *s, int64_t id, const char *lang);
 int kp_sq_attachment_get(struct kp_store *s, int64_t id, json_t **meta, void **data, size_t *size);
+int kp_sq_pipeline_next(struct kp_store *s, int64_t *after, struct kp_pipe_msg *msgs, size_t cap,
+                        size_t text_cap, struct kp_buf *text, size_t *n);
+int kp_sq_pipeline_done(struct kp_store *s, int64_t after, const struct kp_pipe_msg *msgs,
+                        size_t n);
 int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r);
 int kp_sq_search(struct kp_store *s, const struct kp_viewer *v, const char *q, int limit,
                  json_t **out);
@@ -102,7 +100,6 @@ int kp_sq_contact_update(struct kp_store *s, int64_t id, const char *name, json_
 int kp_sq_identity_add(struct kp_store *s, int64_t contact_id, const char *kind, const char *value,
                        int64_t *id);
 int kp_sq_identity_delete(struct kp_store *s, int64_t contact_id, int64_t identity_id);
-int kp_sq_job_enqueue(struct kp_store *s, const char *kind, json_t *payload, int64_t run_at_ms);
 
 /* SQL fragment: conversation c visible to viewer bound as ?1 agent id and ?2 admin flag. */
 #define KP_SQ_VISIBLE                                                                              \

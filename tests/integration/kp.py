@@ -716,6 +716,18 @@ def ingest(client, inbox_id, who, text, kind="email", status=201, headers=None, 
     return r
 
 
+def wait_pipeline(client, timeout=15):
+    """Waits until the message pipeline has analysed and indexed every stored message, as
+    /healthz reports it; search finds a message only after that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = client.get("/healthz")["store"]["pipeline_pending"]
+        if left == 0:
+            return
+        check(time.monotonic() < deadline, "%d messages still wait for the pipeline" % left)
+        time.sleep(0.02)
+
+
 def agent_client(srv, email, password="agent-pass-1"):
     """A Bearer client for an agent: logs in with a cookie and creates a token."""
     c = Client(srv.port)

@@ -162,6 +162,7 @@ def test_team_visibility(srv):
     got = rita.request("POST", "/api/v1/conversations/%d/messages" % b["conversation_id"],
                        {"type": "reply", "text": "sneaky"})
     kp.expect_error(got, 404, "not_found", "agent replying in another team's conversation")
+    kp.wait_pipeline(rita)
     hits = rita.get("/api/v1/search?q=question")["items"]
     eq([h["conversation_id"] for h in hits], [a["conversation_id"]], "agent search results")
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """t002 - the generic API channel and the conversation API: ingest, threading, idempotency,
-identities, replies and notes, assignment, transfer, tags, filters, pagination, search,
-attachments, audit."""
+identities, replies and notes, assignment, transfer, tags, filters, pagination, search, the
+message pipeline (language, index), attachments, audit."""
 import base64
 import os
 
@@ -251,6 +251,7 @@ def test_list_filters(srv):
     eq(ids(admin, "?channel=email"), [], "channel=email")
     eq(ids(admin, "?tag=urgent-ish"), [C], "tag")
     eq(ids(admin, "?tag=nothing"), [], "unknown tag")
+    kp.wait_pipeline(admin)
     eq(ids(admin, "?q=quokka"), [B], "q=quokka")
     eq(ids(admin, "?state=open&team_id=%d" % blue["id"]), [C], "state+team_id")
     # the agent: member of red, and C is assigned to her
@@ -292,6 +293,7 @@ def test_search_snippet(srv):
                   "Tom & Jerry's order <script>alert(1)</script> zebrafinch never arrived",
                   sender={"kind": "email", "value": "m@customer.example", "name": "Mara"},
                   subject="Lost order")
+    kp.wait_pipeline(admin)
     items = admin.get("/api/v1/search?q=zebrafinch")["items"]
     eq([h["message_id"] for h in items], [r["message_id"]], "search hits")
     h = items[0]
@@ -310,6 +312,41 @@ def test_search_snippet(srv):
     eq(admin.get("/api/v1/search?q=ptarmigan")["items"], [], "search without hits")
     nohit = admin.get("/api/v1/search?q=nothing")["items"]
     eq(len(nohit), 1, "hits for 'nothing'")
+
+
+def test_pipeline_language_and_index(srv):
+    admin, team, inbox = setup(srv)
+    de = kp.ingest(admin, inbox["id"], "de@customer.example",
+                   "Guten Tag, meine Bestellung ist noch nicht angekommen. Können Sie bitte "
+                   "nachsehen, wo das Paket gerade ist? Vielen Dank")
+    en = kp.ingest(admin, inbox["id"], "en@customer.example",
+                   "Hello, I was charged twice for my subscription this month and would like "
+                   "a refund of the second payment, please")
+    reply = admin.post("/api/v1/conversations/%d/messages" % en["conversation_id"],
+                       {"type": "reply", "text": "The kingfisher refund is on its way"})
+    kp.wait_pipeline(admin)
+    langs = {m["id"]: m["lang"]
+             for c in (de, en) for m in conv(admin, c["conversation_id"])["messages"]}
+    eq(langs[de["message_id"]], "de", "language of the German message")
+    eq(langs[en["message_id"]], "en", "language of the English message")
+    hits = admin.get("/api/v1/search?q=kingfisher")["items"]
+    eq([h["message_id"] for h in hits], [reply["id"]], "agent replies are searchable")
+    hits = admin.get("/api/v1/search?q=Bestellung")["items"]
+    eq([h["message_id"] for h in hits], [de["message_id"]], "inbound messages are searchable")
+
+    # killed right after the answers, perhaps before the pipeline ran: it catches up after the
+    # restart and indexes nothing twice
+    srv.kill()
+    srv.restart()
+    admin = srv.admin()
+    late = kp.ingest(admin, inbox["id"], "late@customer.example", "a late albatross sighting")
+    srv.kill()
+    srv.restart()
+    admin = srv.admin()
+    kp.wait_pipeline(admin)
+    hits = admin.get("/api/v1/search?q=albatross")["items"]
+    eq([h["message_id"] for h in hits], [late["message_id"]], "indexed once after the restart")
+    eq(len(admin.get("/api/v1/search?q=kingfisher")["items"]), 1, "earlier hits not doubled")
 
 
 def test_attachments(srv):

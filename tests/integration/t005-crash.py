@@ -172,5 +172,10 @@ def test_crash_loses_nothing(srv):
         ids = [m[0] for m in mine]
         check(ids == sorted(ids), "sender %d's messages stored out of posting order" % t)
     eq(len(convs), THREADS, "conversations (one per sender)")
+    # the pipeline caught up across the kills: each message is in the search index once
+    kp.wait_pipeline(admin, timeout=60)
+    for e in sorted(acks)[::TOTAL // 25]:
+        hits = admin.get("/api/v1/search?q=%s" % kp.urlquote('"crash message %s"' % e))["items"]
+        eq([h["message_id"] for h in hits], [acks[e][1]], "search hits for %s" % e)
     print("    crash: kills at %r acknowledged, %d reconnects, %d duplicates answered"
           % (st["kills"], st["reconnects"], sum(1 for a in acks.values() if a[0] == 200)))

@@ -88,10 +88,15 @@ CREATE TABLE conversations (
     last_message_at INTEGER NOT NULL
 );
 CREATE INDEX conversations_recent ON conversations(last_message_at DESC, id DESC);
-CREATE INDEX conversations_state ON conversations(state, last_message_at DESC);
+-- Most conversations that take new messages are open and unassigned: the indexes for the other
+-- states and for assignees leave them out, so a new message rewrites fewer index entries. Open
+-- and unassigned lists walk conversations_recent instead, where those come first.
+CREATE INDEX conversations_state ON conversations(state, last_message_at DESC)
+    WHERE state = 'pending' OR state = 'snoozed' OR state = 'resolved';
 CREATE INDEX conversations_contact ON conversations(contact_id, inbox_id, state);
 CREATE INDEX conversations_team ON conversations(team_id, last_message_at DESC);
-CREATE INDEX conversations_assignee ON conversations(assignee_id, last_message_at DESC);
+CREATE INDEX conversations_assignee ON conversations(assignee_id, last_message_at DESC)
+    WHERE assignee_id IS NOT NULL;
 
 CREATE TABLE conversation_tags (
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
@@ -101,7 +106,7 @@ CREATE TABLE conversation_tags (
 CREATE INDEX conversation_tags_tag ON conversation_tags(tag);
 
 CREATE TABLE messages (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the pipeline (below) is past old ids
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
     direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
     channel TEXT NOT NULL,
@@ -119,12 +124,6 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     text, content = 'messages', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
--- New messages are indexed in one statement per transaction, just before COMMIT (see
--- store_sqlite.c): FTS5 flushes its pending terms at every statement savepoint, so a trigger
--- per message would write index segments one message at a time.
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
 
 CREATE TABLE attachments (
     id INTEGER PRIMARY KEY,
@@ -159,7 +158,7 @@ CREATE TABLE audit_log (
 -- Committed changes, in order, for the WebSocket stream and for catching up after a reconnect.
 -- Only references: what changed is read when the event is pushed, so it is always current.
 CREATE TABLE events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients resume after an id
+    id INTEGER PRIMARY KEY,  -- never reused, as event_prune keeps the newest: clients resume after one
     ts INTEGER NOT NULL,
     type TEXT NOT NULL,
     conversation_id INTEGER,
@@ -168,13 +167,19 @@ CREATE TABLE events (
     assignee_id INTEGER
 );
 
--- Durable work that runs after a commit (analysis, rules, webhooks).
-CREATE TABLE jobs (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    run_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+-- The message pipeline's cursor: every message up to last_message_id has been analysed and
+-- indexed for search. Messages are the pipeline's queue: ids only grow and commit in order
+-- (one writer), so the work after a message is stored needs no row of its own.
+CREATE TABLE pipeline (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_message_id INTEGER NOT NULL
 );
-CREATE INDEX jobs_due ON jobs(run_at, id);
+INSERT INTO pipeline VALUES (1, 0);
+
+-- Messages are indexed by the pipeline (above), many in one statement: FTS5 writes an index
+-- segment per statement, so indexing one message at a time would cost several times more.
+-- Only what the pipeline has indexed can be taken out of the index.
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.id <= (SELECT last_message_id FROM pipeline) BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;

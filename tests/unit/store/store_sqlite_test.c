@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store_sqlite_test.c - unit tests for the SQLite store backend through the store.h vtable:
- * agents and teams, the inbound path and its dedupe, visibility, pagination, search, jobs,
+ * agents and teams, the inbound path and its dedupe, visibility, pagination, search, pipeline,
  * events and durability across reopening. Each test gets a fresh data directory under /tmp.
  */
 #include <stdarg.h>
@@ -648,6 +648,48 @@ static void test_cursor_pagination(void **state)
     assert_int_equal(kp_store_conversation_list_json(f->s, &bad, &out), KP_EINVAL);
 }
 
+/* Runs the store's side of the message pipeline over everything pending, in batches of at most
+ * cap, with the given language as the analysis; returns how many messages it took. */
+static size_t pipeline_all(struct kp_store *s, size_t cap, const char *lang)
+{
+    struct kp_pipe_msg msgs[8];
+    size_t total = 0, n;
+    assert_true(cap <= KP_ARRAY_LEN(msgs));
+    do {
+        struct kp_buf text;
+        int64_t after;
+        kp_buf_init(&text, 1 << 16);
+        assert_int_equal(KP_STORE(s, pipeline_next, &after, msgs, cap, 100, &text, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            snprintf(msgs[i].lang, sizeof(msgs[i].lang), "%s", lang);
+        assert_int_equal(KP_STORE0(s, begin), 0);
+        assert_int_equal(KP_STORE(s, pipeline_done, after, msgs, n), 0);
+        assert_int_equal(KP_STORE0(s, commit), 0);
+        kp_buf_release(&text);
+        total += n;
+    } while (n == cap);
+    return total;
+}
+
+static int64_t pending(struct kp_store *s)
+{
+    json_t *st;
+    assert_int_equal(KP_STORE(s, stats, &st), 0);
+    int64_t n = json_integer_value(json_object_get(st, "pipeline_pending"));
+    json_decref(st);
+    return n;
+}
+
+static size_t hits_for(struct kp_store *s, const char *q)
+{
+    struct kp_viewer admin = {.admin = true};
+    json_t *hits;
+    assert_int_equal(KP_STORE(s, search, &admin, q, 10, &hits), 0);
+    size_t n = json_array_size(hits);
+    json_decref(hits);
+    return n;
+}
+
 static void test_search(void **state)
 {
     struct fixture *f = *state;
@@ -655,6 +697,7 @@ static void test_search(void **state)
     struct kp_ingest_result r = ingest(f, f->inbox_support, "s1@example.org",
                                        "Die Rechnung <b>fehlt</b> noch & \"bitte\" schnell", 0, 0);
     ingest(f, f->inbox_sales, "s2@example.org", "Angebot für 10 Lizenzen", 0, 0);
+    assert_int_equal(pipeline_all(f->s, 8, ""), 2);
 
     struct kp_viewer admin = {.agent_id = f->admin, .admin = true};
     json_t *hits;
@@ -702,55 +745,76 @@ static void test_search(void **state)
     json_decref(out);
 }
 
-static void test_jobs(void **state)
+static void test_pipeline(void **state)
 {
-    size_t n;
     struct fixture *f = *state;
-    populate(f);
     struct kp_store *s = f->s;
-    struct kp_ingest_result r = ingest(f, f->inbox_support, "j@example.org", "Analyse mich", 0, 0);
-    int64_t now = kp_clock_now_ms();
-    struct kp_job job;
-    /* the ingest enqueued its analysis job */
-    assert_int_equal(KP_STORE0(s, begin), 0);
-    assert_int_equal(KP_STORE(s, job_claim, now + 1000, &job, 1, &n), 0);
-    assert_string_equal(job.kind, "message.analyse");
-    assert_int_equal(json_integer_value(json_object_get(job.payload, "message_id")), r.message_id);
-    assert_int_equal(job.attempts, 1);
-    json_decref(job.payload);
-    /* claimed: not handed out again while its lease runs */
-    assert_int_equal(KP_STORE(s, job_claim, now + 1000, &job, 1, &n), KP_ENOTFOUND);
-    json_t *later = json_pack("{ss}", "to", "hook");
-    assert_int_equal(KP_STORE(s, job_enqueue, "webhook", later, now + 3600000), 0);
-    json_decref(later);
-    assert_int_equal(KP_STORE0(s, commit), 0);
+    populate(f);
+    struct kp_ingest_result a =
+        ingest(f, f->inbox_support, "p1@example.org", "Erste Nachricht", 0, 0);
+    ingest(f, f->inbox_support, "p2@example.org", "Zweite Nachricht", 0, 0);
+    struct kp_ingest_result c =
+        ingest(f, f->inbox_sales, "p3@example.org", "Dritte Nachricht, etwas länger", 0, 0);
+    /* stored, waiting for the pipeline: not searchable yet */
+    assert_int_equal(pending(s), 3);
+    assert_int_equal(hits_for(s, "nachricht"), 0);
 
+    /* the next batch starts after the cursor, in id order, with the texts cut to text_cap */
+    struct kp_pipe_msg msgs[2];
+    struct kp_buf text;
+    kp_buf_init(&text, 1 << 16);
+    int64_t after = -1;
+    size_t n;
+    assert_int_equal(KP_STORE(s, pipeline_next, &after, msgs, 2, 5, &text, &n), 0);
+    assert_int_equal(after, 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(msgs[0].id, a.message_id);
+    assert_string_equal(text.data + msgs[0].text_off, "Erste");
+    assert_string_equal(text.data + msgs[1].text_off, "Zweit");
+    snprintf(msgs[0].lang, sizeof(msgs[0].lang), "de");
     assert_int_equal(KP_STORE0(s, begin), 0);
-    /* after the lease it comes back, with the attempt counted */
-    assert_int_equal(KP_STORE(s, job_claim, now + 120000, &job, 1, &n), 0);
-    assert_string_equal(job.kind, "message.analyse");
-    assert_int_equal(job.attempts, 2);
-    json_decref(job.payload);
-    int64_t id = job.id;
-    assert_int_equal(KP_STORE(s, job_finish, id, "timeout", now + 500000), 0);
-    assert_int_equal(KP_STORE(s, job_claim, now + 400000, &job, 1, &n), KP_ENOTFOUND);
-    assert_int_equal(KP_STORE(s, job_claim, now + 500000, &job, 1, &n), 0);
-    assert_int_equal(job.id, id);
-    assert_int_equal(job.attempts, 3);
-    json_decref(job.payload);
-    assert_int_equal(KP_STORE(s, job_finish, id, NULL, 0), 0);
-    /* done: only the future webhook job is left */
-    assert_int_equal(KP_STORE(s, job_claim, now + 3600000, &job, 1, &n), 0);
-    assert_string_equal(job.kind, "webhook");
-    assert_string_equal(json_string_value(json_object_get(job.payload, "to")), "hook");
-    json_decref(job.payload);
-    assert_int_equal(KP_STORE(s, job_finish, job.id, NULL, 0), 0);
-    assert_int_equal(KP_STORE(s, job_claim, INT64_MAX / 2, &job, 1, &n), KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, pipeline_done, after, msgs, n), 0);
+    /* the same batch again (a retry after a lost answer) is refused, not applied twice */
+    assert_int_equal(KP_STORE(s, pipeline_done, after, msgs, n), KP_ECONFLICT);
     assert_int_equal(KP_STORE0(s, commit), 0);
-    json_t *st;
-    assert_int_equal(KP_STORE(s, stats, &st), 0);
-    assert_int_equal(json_integer_value(json_object_get(st, "jobs_pending")), 0);
-    json_decref(st);
+    assert_int_equal(pending(s), 1);
+    assert_int_equal(hits_for(s, "nachricht"), 2);
+    json_t *list;
+    assert_int_equal(KP_STORE(s, message_list, a.conversation_id, 0, 10, &list), 0);
+    json_t *m0 = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(m0, "lang")), "de");
+    json_decref(list);
+
+    /* a rolled back batch leaves the cursor where it was */
+    kp_buf_release(&text);
+    kp_buf_init(&text, 1 << 16);
+    assert_int_equal(KP_STORE(s, pipeline_next, &after, msgs, 2, 100, &text, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(msgs[0].id, c.message_id);
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, pipeline_done, after, msgs, n), 0);
+    assert_int_equal(KP_STORE0(s, rollback), 0);
+    assert_int_equal(pending(s), 1);
+    assert_int_equal(hits_for(s, "länger"), 0);
+    kp_buf_release(&text);
+    assert_int_equal(pipeline_all(s, 2, "de"), 1);
+    assert_int_equal(pending(s), 0);
+    assert_int_equal(hits_for(s, "nachricht"), 3);
+    assert_int_equal(hits_for(s, "laenger") + hits_for(s, "langer"), 1); /* diacritics folded */
+    assert_int_equal(pipeline_all(s, 2, "de"), 0);
+
+    /* replies and notes go through it too */
+    struct kp_message_new r = {.conversation_id = a.conversation_id,
+                               .direction = "out",
+                               .author_agent_id = f->anna,
+                               .text = "Antwort mit Quittung"};
+    int64_t id;
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, message_add, &r, &id), 0);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+    assert_int_equal(pending(s), 1);
+    assert_int_equal(pipeline_all(s, 8, ""), 1);
+    assert_int_equal(hits_for(s, "quittung"), 1);
 }
 
 static void test_events(void **state)
@@ -808,11 +872,13 @@ static void test_events(void **state)
     assert_int_equal(KP_STORE0(s, begin), 0);
     assert_int_equal(KP_STORE(s, event_prune, kp_clock_now_ms() + 1000), 0);
     assert_int_equal(KP_STORE0(s, commit), 0);
+    /* all old, but the newest stays: it keeps ids from being handed out again */
     assert_int_equal(KP_STORE(s, event_since, 0, 100, &evs), 0);
-    assert_int_equal(json_array_size(evs), 0);
+    assert_int_equal(json_array_size(evs), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(evs, 0), "id")), ids[2]);
     json_decref(evs);
     assert_int_equal(KP_STORE(s, event_last, &last), 0);
-    assert_int_equal(last, 0);
+    assert_int_equal(last, ids[2]);
     /* ids are never reused: a client resuming after ids[2] must see the next event */
     struct kp_event next = {.type = "conversation.updated", .conversation_id = 1};
     assert_int_equal(KP_STORE0(s, begin), 0);
@@ -878,7 +944,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
     };

@@ -600,15 +600,23 @@ static int dedupe_put(struct sq *q, int64_t inbox, char prefix, const char *key,
 
 static int link_contact(struct sq *q, const struct kp_inbound *in, struct kp_ingest_result *r)
 {
-    sqlite3_stmt *st =
-        kp_sq_stmt(q, "SELECT contact_id FROM identities WHERE kind = ? AND value = ?");
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT i.contact_id, c.name IS NULL FROM identities i "
+                                     "JOIN contacts c ON c.id = i.contact_id "
+                                     "WHERE i.kind = ? AND i.value = ?");
     if (!st)
         return KP_EIO;
     kp_sq_bind_text(st, 1, in->identity_kind);
     kp_sq_bind_text(st, 2, in->identity_value);
-    int rc = step_int(q, st, &r->contact_id);
+    int rc = sqlite3_step(st);
+    bool unnamed = false;
+    if (rc == SQLITE_ROW) {
+        r->contact_id = sqlite3_column_int64(st, 0);
+        unnamed = sqlite3_column_int(st, 1);
+    }
+    sqlite3_reset(st);
+    rc = kp_sq_one(q, rc);
     if (rc != KP_ENOTFOUND) {
-        if (!rc && in->sender_name) {
+        if (!rc && unnamed && in->sender_name) {
             st = kp_sq_stmt(q, "UPDATE contacts SET name = ? WHERE id = ? AND name IS NULL");
             kp_sq_bind_text(st, 1, in->sender_name);
             sqlite3_bind_int64(st, 2, r->contact_id);
@@ -708,7 +716,7 @@ int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_inge
         q, "UPDATE conversations SET message_count = message_count + 1, updated_at = ?2, "
            "last_message_at = max(last_message_at, ?3), "
            "waiting_since = coalesce(waiting_since, ?3), preview = ?4, "
-           "state = CASE WHEN state IN ('pending', 'snoozed') THEN 'open' ELSE state END "
+           "state = CASE WHEN state = 'pending' OR state = 'snoozed' THEN 'open' ELSE state END "
            "WHERE id = ?1");
     if (!st)
         return KP_EIO;

@@ -1,5 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- 001_init.sql - the first Knotenpunkt schema for SQLite. Times are Unix milliseconds.
+-- Checks on rows written per message spell out OR chains: SQLite builds a temporary b-tree for
+-- every statement that evaluates x IN (a, b, c).
 
 CREATE TABLE teams (
     id INTEGER PRIMARY KEY,
@@ -73,9 +75,10 @@ CREATE TABLE conversations (
     contact_id INTEGER NOT NULL REFERENCES contacts(id),
     channel TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'open'
-        CHECK (state IN ('open', 'pending', 'snoozed', 'resolved')),
+        CHECK (state = 'open' OR state = 'pending' OR state = 'snoozed' OR state = 'resolved'),
     priority TEXT NOT NULL DEFAULT 'normal'
-        CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+        CHECK (priority = 'low' OR priority = 'normal' OR priority = 'high'
+               OR priority = 'urgent'),
     team_id INTEGER REFERENCES teams(id),
     assignee_id INTEGER REFERENCES agents(id),
     subject TEXT,
@@ -108,7 +111,7 @@ CREATE INDEX conversation_tags_tag ON conversation_tags(tag);
 CREATE TABLE messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the pipeline (below) is past old ids
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
+    direction TEXT NOT NULL CHECK (direction = 'in' OR direction = 'out' OR direction = 'note'),
     channel TEXT NOT NULL,
     author_agent_id INTEGER REFERENCES agents(id),
     author_contact_id INTEGER REFERENCES contacts(id),

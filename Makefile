@@ -17,7 +17,7 @@ SOURCES     = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests ben
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run check bench format format-check fuzz clean deps-run deps-check unit integration \
-        asan-unit asan-integration tsan-integration build asan-build
+        asan-unit asan-integration tsan-integration build asan-build web-deps
 
 all: build
 
@@ -27,16 +27,24 @@ deps-run:
 deps-check:
 	@scripts/deps.sh check
 
-$(BUILD)/build.ninja:
+# The web app's packages (esbuild, Preact, ...) from npm, as web/package-lock.json pins them.
+WEB_STAMP = web/node_modules/.package-lock.json
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web-deps: $(WEB_STAMP)
+
+$(BUILD)/build.ninja: | web-deps
 	meson setup $(BUILD) --buildtype=debugoptimized
 
-build: $(BUILD)/build.ninja
+build: $(BUILD)/build.ninja web-deps
 	ninja -C $(BUILD)
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
-asan-build: $(ASAN_BUILD)/build.ninja
+asan-build: $(ASAN_BUILD)/build.ninja web-deps
 	ninja -C $(ASAN_BUILD)
 
 run: deps-run build
@@ -63,7 +71,7 @@ asan-integration: asan-build
 $(TSAN_BUILD)/build.ninja:
 	meson setup $(TSAN_BUILD) --buildtype=debug -Db_sanitize=thread -Db_lundef=false
 
-tsan-integration: $(TSAN_BUILD)/build.ninja
+tsan-integration: $(TSAN_BUILD)/build.ninja web-deps
 	ninja -C $(TSAN_BUILD) knotenpunkt
 	@if $(TSAN_BUILD)/knotenpunkt version >/dev/null 2>&1; then \
 	  TSAN_OPTIONS=report_signal_unsafe=0 KP_SANITIZED=1 \
@@ -84,7 +92,7 @@ check: deps-check
 	$(MAKE) tsan-integration
 	@echo "make check: all passed"
 
-bench:
+bench: web-deps
 	@scripts/deps.sh bench
 	meson setup build-release --buildtype=release >/dev/null 2>&1 || true
 	ninja -C build-release
@@ -93,7 +101,7 @@ bench:
 format:
 	clang-format -i $(SOURCES)
 
-fuzz:
+fuzz: web-deps
 	@scripts/deps.sh fuzz
 	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_lundef=false >/dev/null 2>&1 || true
 	ninja -C build-fuzz

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: MIT
 # deps.sh [run|check|bench|fuzz] - installs the Debian packages Knotenpunkt needs for a target,
 # only those missing, saying what it installs. Needs root (or sudo) when something is missing.
+# Node.js and npm (for the web app's bundler) count as present when the commands are there,
+# whichever package brought them.
 set -euo pipefail
 
 build=(gcc make meson ninja-build pkg-config python3 libuv1-dev libhttp-parser-dev
        libwslay-dev libjansson-dev libsqlite3-dev libsodium-dev libssl-dev)
 case "${1:-run}" in
   run)   want=("${build[@]}") ;;
-  check) want=("${build[@]}" libcmocka-dev clang-format curl) ;;
+  check) want=("${build[@]}" libcmocka-dev clang-format curl chromium) ;;
   bench) want=("${build[@]}" wrk nginx-light curl) ;;
   fuzz)  want=("${build[@]}" clang libclang-rt-14-dev) ;;
   *) echo "usage: $0 [run|check|bench|fuzz]" >&2; exit 2 ;;
@@ -18,6 +20,9 @@ missing=()
 for p in "${want[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "deps: installing missing Debian packages: ${missing[*]}"

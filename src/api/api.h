@@ -43,6 +43,7 @@ struct kp_api {
     struct kp_api_limits limits;
     int64_t started_ms;
     bool cookie_secure; /* add Secure to the session cookie (behind TLS) */
+    bool demo;          /* demo mode: the demo shop page is served */
 };
 
 enum kp_access { KP_PUBLIC, KP_AGENT, KP_ADMIN };
@@ -132,6 +133,7 @@ extern const struct kp_route kp_api_search_routes[];
 extern const struct kp_route kp_api_stream_routes[];
 extern const struct kp_route kp_api_attachments_routes[];
 extern const struct kp_route kp_api_audit_routes[];
+extern const struct kp_route kp_api_web_routes[];
 
 /* True for the channels Knotenpunkt knows ("api", "email", "whatsapp", ...). */
 bool kp_api_channel_is_known(const char *channel);

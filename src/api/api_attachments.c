@@ -46,7 +46,7 @@ static void get(struct kp_call *call)
     name[o] = '\0';
     char headers[512];
     snprintf(headers, sizeof(headers),
-             "Content-Disposition: %s; filename=\"%s\"\r\nX-Content-Type-Options: nosniff\r\n"
+             "Content-Disposition: %s; filename=\"%s\"\r\n"
              "Content-Security-Policy: sandbox\r\nCache-Control: private, max-age=3600\r\n",
              safe ? "inline" : "attachment", name);
     kp_req_respond(call->req, 200, safe ? type : "application/octet-stream", headers, data, size);

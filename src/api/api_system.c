@@ -38,30 +38,7 @@ static void openapi(struct kp_call *call)
                    doc->size);
 }
 
-/* Until the agent workspace is served here, / says what runs and where the API is described. */
-static void landing(struct kp_call *call)
-{
-    static const char page[] =
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width\"><title>Knotenpunkt</title>"
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;"
-        "padding:0 1em;color:#222}code{background:#f3f3f3;padding:0 .2em}</style></head><body>"
-        "<h1>Knotenpunkt</h1><p>The customer-service hub is running.</p><ul>"
-        "<li>API description: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a></li>"
-        "<li>Health: <a href=\"/healthz\">/healthz</a>, metrics: <a href=\"/metrics\">"
-        "/metrics</a></li><li>Log in: <code>POST /api/v1/session</code> with "
-        "<code>{\"email\",\"password\"}</code>; integrations use "
-        "<code>Authorization: Bearer &lt;token&gt;</code> from "
-        "<code>knotenpunkt user token</code>.</li></ul></body></html>";
-    kp_req_respond(
-        call->req, 200, "text/html; charset=utf-8",
-        "X-Content-Type-Options: nosniff\r\nContent-Security-Policy: default-src 'none'; "
-        "style-src 'unsafe-inline'\r\n",
-        page, sizeof(page) - 1);
-}
-
 const struct kp_route kp_api_system_routes[] = {
-    {"GET", "/", landing, KP_PUBLIC, false},
     {"GET", "/healthz", healthz, KP_PUBLIC, false},
     {"GET", "/metrics", metrics, KP_PUBLIC, false},
     {"GET", "/api/v1/openapi.json", openapi, KP_PUBLIC, false},

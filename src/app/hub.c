@@ -51,6 +51,7 @@ struct hub {
     struct kp_writer *writer;
     struct kp_metrics *metrics;
     struct kp_pipeline *pipeline;
+    bool demo;
     uv_signal_t sigterm, sigint;
     uv_timer_t prune;
     struct kp_writer_job prune_job;
@@ -249,6 +250,7 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg)
     api->limits.max_attachment_bytes = cfg->max_attachment;
     api->started_ms = kp_clock_now_ms();
     api->cookie_secure = cfg->cookie_secure;
+    api->demo = h->demo;
     api->peers = h->peers;
     api->n_peers = h->n;
     api->open_connections = &h->open_connections;
@@ -294,7 +296,7 @@ static void front_release(struct front *f, size_t i)
 
 int kp_hub_run(const struct kp_config *cfg, bool demo)
 {
-    struct hub h = {0};
+    struct hub h = {.demo = demo};
     struct kp_store *wstore = NULL;
     int rc;
     signal(SIGPIPE, SIG_IGN);

@@ -422,12 +422,18 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
     bool head_only = strcmp(req->http->method, "HEAD") == 0;
     if (head_only)
         len = 0;
-    char head[1024];
+    /* secure by default: no sniffing, and nothing runs or frames unless the handler's own
+     * Content-Security-Policy allows it */
+    headers = headers ? headers : "";
+    const char *csp = strstr(headers, "Content-Security-Policy:")
+                          ? ""
+                          : "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
+    char head[1536];
     int hl = snprintf(head, sizeof(head),
                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                      "X-Request-Id: %s\r\n%s%s\r\n",
+                      "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n%s%s%s\r\n",
                       status, kp_http_reason(status), content_type, req->response_bytes, req->id,
-                      keep ? "" : "Connection: close\r\n", headers ? headers : "");
+                      csp, keep ? "" : "Connection: close\r\n", headers);
     KP_ASSERT(hl > 0 && (size_t)hl < sizeof(head)); /* callers' headers are short and fixed */
     if (!c->closing) {
         if (!keep)

@@ -3,7 +3,7 @@
  * store_sqlite.c - the embedded SQLite backend: connection set-up (WAL, foreign keys), numbered
  * migrations, transactions and savepoints, a statement cache, and the agent, team, session,
  * token, inbox, audit, event and job operations. Conversations, contacts and messages are in
- * store_sqlite_conv.c. The url is a data directory, optionally followed by "?sync=normal".
+ * store_sqlite_conv.c, canned answers and notifications in store_sqlite_workspace.c. The url is a data directory, optionally followed by "?sync=normal".
  */
 #include "store_sqlite_int.h"
 #include "../base/clock.h"
@@ -570,6 +570,13 @@ static int sq_migrate(struct kp_store *s, int *version)
         return KP_EIO;
     int have = sqlite3_column_int(st, 0);
     sqlite3_reset(st);
+    /* 001 changed before the first release; a store made before that lacks the pipeline */
+    if (have >= 1 && sqlite3_table_column_metadata(q->db, NULL, "pipeline", "last_message_id", NULL,
+                                                   NULL, NULL, NULL, NULL) != SQLITE_OK) {
+        kp_log_error("this data directory was made by a development build before the first "
+                     "release; move it away and start with a new one");
+        return KP_EINVAL;
+    }
     for (size_t i = 0; i < kp_sqlite_migrations_count; i++) {
         const struct kp_embed *m = &kp_sqlite_migrations[i];
         char *end;
@@ -1193,6 +1200,15 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .event_prune = event_prune,
     .pipeline_next = kp_sq_pipeline_next,
     .pipeline_done = kp_sq_pipeline_done,
+    .canned_create = kp_sq_canned_create,
+    .canned_update = kp_sq_canned_update,
+    .canned_delete = kp_sq_canned_delete,
+    .canned_get = kp_sq_canned_get,
+    .canned_list = kp_sq_canned_list,
+    .notification_add = kp_sq_notification_add,
+    .notification_get = kp_sq_notification_get,
+    .notification_list = kp_sq_notification_list,
+    .notification_read = kp_sq_notification_read,
     .backup = sq_backup,
     .stats = stats,
 };

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// widget.js - the website chat widget (loader).
+(() => {})();

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The targets people type. Meson does the building; this file only strings the steps together.
 #   make run     install what is missing, build, start the demo on http://127.0.0.1:8080
-#   make check   every test: unit, fuzz corpus, integration, format; again under ASan+UBSan;
-#                the integration suite once more under TSan
+#   make check   every test: unit, fuzz corpus, integration, browser (Chromium), format; again
+#                under ASan+UBSan; the integration suite once more under TSan
 #   make bench   benchmarks, figures into bench/RESULTS.md
 #   make format  reformat the C sources
 #   make fuzz    run the libFuzzer targets for a while (clang)
@@ -17,7 +17,7 @@ SOURCES     = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests ben
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run check bench format format-check fuzz clean deps-run deps-check unit integration \
-        asan-unit asan-integration tsan-integration build asan-build web-deps
+        asan-unit asan-integration tsan-integration build asan-build web-deps browser
 
 all: build
 
@@ -57,6 +57,11 @@ unit: build
 integration: build
 	python3 tests/integration/run.py $(BUILD)/knotenpunkt
 
+# The web app and the widget in Debian's Chromium, driven by playwright-core (tests/browser);
+# screenshots go to $(BUILD)/browser-artifacts.
+browser: build
+	node tests/browser/run.mjs $(BUILD)/knotenpunkt $(BUILD)/browser-artifacts
+
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
 
@@ -87,6 +92,7 @@ check: deps-check
 	$(MAKE) format-check
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) browser
 	$(MAKE) asan-unit
 	$(MAKE) asan-integration
 	$(MAKE) tsan-integration

@@ -18,6 +18,9 @@
 #   d) idle RSS with the demo data loaded (target < 30 MB; reference: the private nginx) and
 #      start-up time until /healthz answers, median of 5 (target < 200 ms; reference: nginx
 #      started and probed the same way).
+#   c'') event stream fan-out: bench/stream_fanout holds 1,000 agent WebSockets and posts 50
+#      messages one by one; time from each message's created_at (written just before its
+#      commit) to its arrival on every stream, p50/p99 (target p99 < 50 ms);
 #   e) all figures go to bench/RESULTS.md as a Markdown table and to stdout.
 #
 # Loopback only; every phase is bounded in time; every server started here is stopped by its
@@ -205,15 +208,18 @@ wrk_non2xx() {
 STAGE=helpers
 SQLITE_INSERT=$BENCH_BUILD/sqlite_insert
 INGEST_LOAD=$BENCH_BUILD/ingest_load
-if [ ! -x "$SQLITE_INSERT" ] || [ ! -x "$INGEST_LOAD" ]; then
+STREAM_FANOUT=$BENCH_BUILD/stream_fanout
+if [ ! -x "$SQLITE_INSERT" ] || [ ! -x "$INGEST_LOAD" ] || [ ! -x "$STREAM_FANOUT" ]; then
     log "bench helpers not in $BENCH_BUILD; compiling them into $OUT/bin"
     mkdir -p "$OUT/bin"
     read -ra sqlite_flags <<<"$(pkg-config --cflags --libs sqlite3)"
     read -ra uv_flags <<<"$(pkg-config --cflags --libs libuv)"
     cc -O2 -D_GNU_SOURCE -std=c17 -o "$OUT/bin/sqlite_insert" bench/sqlite_insert.c "${sqlite_flags[@]}"
     cc -O2 -D_GNU_SOURCE -std=c17 -o "$OUT/bin/ingest_load" bench/ingest_load.c "${uv_flags[@]}"
+    cc -O2 -D_GNU_SOURCE -std=c17 -o "$OUT/bin/stream_fanout" bench/stream_fanout.c
     SQLITE_INSERT=$OUT/bin/sqlite_insert
     INGEST_LOAD=$OUT/bin/ingest_load
+    STREAM_FANOUT=$OUT/bin/stream_fanout
 fi
 
 # ---- private nginx: static copy of the list response, a 201 stub for ingest, /healthz ----
@@ -471,6 +477,38 @@ row "GET list, answer cache off (req/s)" "$NC_RPS = $NC_PCT% of nginx ($NC_NON2X
     "nginx static file, same bytes: $NGX_RPS" ">= 50% of nginx" "$res"
 row "GET list p99 at ~1,000 req/s, answer cache off (ms)" "$NC_P99 (at $NC_PACED_RPS req/s)" \
     "nginx, same pacing: $NGX_P99" "< 2" "$(verdict "$NC_P99" "<" 2)"
+
+# ---- c'') event stream fan-out: commit to arrival at 1,000 agent streams ----
+
+STAGE=fanout
+FANOUT_STREAMS=${FANOUT_STREAMS:-1000}
+log "c'') event stream fan-out to $FANOUT_STREAMS agent streams, 50 messages"
+D3=$OUT/fanout-data
+mkdir -p "$D3"
+timeout 60 "$KP_BIN" user add --data "$D3" --email fan@x.test --name Fan --role admin \
+    --password benchpass1 >"$OUT/fan-user.out" 2>&1 || die "'knotenpunkt user add' failed"
+FTOKEN=$(timeout 60 "$KP_BIN" user token --data "$D3" --email fan@x.test 2>/dev/null | tail -n1 | tr -d '[:space:]')
+ulimit -n 4096 2>/dev/null || true
+start_kp serve "$D3" serve-fanout 15
+resp=$(curl -sS --max-time 10 -X POST -H "Authorization: Bearer $FTOKEN" \
+    -H 'Content-Type: application/json' -d '{"name":"Fan","channel":"api"}' \
+    "http://127.0.0.1:$KP_PORT/api/v1/inboxes") || die "POST /api/v1/inboxes failed"
+FINBOX=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["id"])' "$resp")
+fan=$(timeout 120 "$STREAM_FANOUT" "$KP_PORT" "$FTOKEN" "$FINBOX" "$FANOUT_STREAMS" 50 \
+    2>"$OUT/stream_fanout.err") || true
+printf '%s\n' "$fan" >"$OUT/stream_fanout.txt"
+[ -s "$OUT/stream_fanout.err" ] && sed 's/^/  /' "$OUT/stream_fanout.err" >&2
+stop_pid "$KP_PID"
+FAN_P50=$(field p50_ms "$fan")
+FAN_P99=$(field p99_ms "$fan")
+FAN_LOST=$(field lost "$fan")
+[ -n "$FAN_P99" ] || die "stream_fanout printed no figures (see $OUT/stream_fanout.err)"
+res=$(verdict "$FAN_P99" "<" 50)
+[ "$FAN_LOST" = 0 ] || res=MISSED
+row "Event fan-out to $FANOUT_STREAMS agent streams, p50 / p99 (ms)" \
+    "$FAN_P50 / $FAN_P99 ($(field deliveries "$fan") deliveries, $FAN_LOST lost)" \
+    "from the message's created_at (before its commit); after the 201: $(field ack_p50_ms "$fan") / $(field ack_p99_ms "$fan")" \
+    "p99 < 50" "$res"
 
 # ---- d) start-up time ----
 

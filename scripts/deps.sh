@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build=(gcc make meson ninja-build pkg-config python3 libuv1-dev libhttp-parser-dev
-       libwslay-dev libjansson-dev libsqlite3-dev libsodium-dev libssl-dev)
+       libjansson-dev libsqlite3-dev libsodium-dev libssl-dev)
 case "${1:-run}" in
   run)   want=("${build[@]}") ;;
   check) want=("${build[@]}" libcmocka-dev clang-format curl chromium) ;;

@@ -133,6 +133,8 @@ extern const struct kp_route kp_api_search_routes[];
 extern const struct kp_route kp_api_stream_routes[];
 extern const struct kp_route kp_api_attachments_routes[];
 extern const struct kp_route kp_api_audit_routes[];
+extern const struct kp_route kp_api_canned_routes[];
+extern const struct kp_route kp_api_notifications_routes[];
 extern const struct kp_route kp_api_web_routes[];
 
 /* True for the channels Knotenpunkt knows ("api", "email", "whatsapp", ...). */

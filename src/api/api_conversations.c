@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * api_conversations.c - /api/v1/conversations: the inbox list with filters and cursor
- * pagination, the timeline, replies and internal notes, assignment, transfer to another team,
- * state, priority and tags. Every change is checked against what the agent may see inside the
- * write transaction, recorded in the audit log and the event log, and pushed after commit.
+ * pagination, the timeline, replies and internal notes (which may @mention agents: they get a
+ * notification), assignment, transfer to another team, state, priority and tags. Every change
+ * is checked against what the agent may see inside the write transaction, recorded in the audit
+ * log and the event log, and pushed after commit.
  */
 #include "api.h"
 #include "cache.h"
@@ -11,7 +12,7 @@
 
 #include <sodium.h>
 
-enum { TIMELINE_MAX = 200 };
+enum { TIMELINE_MAX = 200, MENTIONS_MAX = 20 };
 
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
                               int64_t message_id, struct kp_event *ev)
@@ -210,14 +211,55 @@ struct conv_write {
     struct kp_message_new msg;
     int64_t message_id;
     struct kp_event ev;
-    json_t *detail; /* for the audit log, borrowed from the body */
+    json_t *detail;                 /* for the audit log, borrowed from the body */
+    int64_t mentions[MENTIONS_MAX]; /* agents @mentioned in a note */
+    size_t n_mentions;
+    int64_t bad_mention; /* one who cannot be mentioned here */
 };
+
+/* In the write job, after the note is stored: every mentioned agent must be active and see the
+ * conversation (else KP_EINVAL with w->bad_mention, and the job is undone); each but the author
+ * gets a notification, pushed to his streams after the commit. */
+static int mention(struct kp_store *s, struct conv_write *w)
+{
+    for (size_t i = 0; i < w->n_mentions; i++) {
+        int64_t agent = w->mentions[i];
+        struct kp_principal who;
+        int64_t team, assignee;
+        int rc = KP_STORE(s, agent_principal, agent, &who);
+        if (!rc && !who.active)
+            rc = KP_ENOTFOUND;
+        if (!rc) {
+            struct kp_viewer v = {.agent_id = agent, .admin = who.admin};
+            rc = KP_STORE(s, conversation_access, &v, w->id, &team, &assignee);
+        }
+        if (rc == KP_ENOTFOUND) {
+            w->bad_mention = agent;
+            return KP_EINVAL;
+        }
+        if (rc)
+            return rc;
+        if (agent == w->viewer.agent_id)
+            continue;
+        struct kp_notification_new n = {.agent_id = agent,
+                                        .kind = "mention",
+                                        .conversation_id = w->id,
+                                        .message_id = w->message_id,
+                                        .by_agent_id = w->viewer.agent_id};
+        struct kp_notice notice = {.kind = KP_NOTICE_NOTIFICATION, .agent_id = agent};
+        if ((rc = KP_STORE(s, notification_add, &n, &notice.notification_id)) ||
+            (rc = KP_STORE(s, notify, &notice)))
+            return rc;
+    }
+    return 0;
+}
 
 static int write_run(struct kp_store *s, void *ctx)
 {
     struct conv_write *w = ctx;
     int64_t team, assignee;
     w->message_id = 0;
+    w->bad_mention = 0;
     int rc = KP_STORE(s, conversation_access, &w->viewer, w->id, &team, &assignee);
     if (rc)
         return rc;
@@ -242,6 +284,8 @@ static int write_run(struct kp_store *s, void *ctx)
         break;
     case MESSAGE:
         rc = KP_STORE(s, message_add, &w->msg, &w->message_id);
+        if (!rc)
+            rc = mention(s, w);
         break;
     }
     if (rc)
@@ -261,6 +305,13 @@ static int write_run(struct kp_store *s, void *ctx)
 static void write_done(struct kp_call *call, void *ctx, int rc)
 {
     struct conv_write *w = ctx;
+    if (rc == KP_EINVAL && w->bad_mention) {
+        kp_call_error(call, 400, "invalid_value", "mentions",
+                      "agent %lld cannot be mentioned here: not an active agent who can see "
+                      "this conversation",
+                      (long long)w->bad_mention);
+        return;
+    }
     if (rc) {
         kp_call_store_error(call, rc,
                             rc == KP_ENOTFOUND && w->op >= ASSIGN && w->op <= TRANSFER
@@ -406,12 +457,40 @@ static void tag_remove(struct kp_call *call)
     kp_call_write(call, w, write_run, write_done);
 }
 
+/* "mentions": [agent ids] of a note, each once, into w. */
+static int read_mentions(struct kp_call *call, struct conv_write *w, bool note)
+{
+    json_t *list = json_object_get(call->body, "mentions");
+    size_t i;
+    json_t *m;
+    json_array_foreach(list, i, m)
+    {
+        if (!json_is_integer(m) || json_integer_value(m) <= 0) {
+            kp_call_error(call, 400, "wrong_type", "mentions", "mentions must be agent ids");
+            return -1;
+        }
+        if (!note) {
+            kp_call_error(call, 400, "invalid_value", "mentions",
+                          "only internal notes (type 'note') can mention agents");
+            return -1;
+        }
+        int64_t id = json_integer_value(m);
+        size_t k = 0;
+        while (k < w->n_mentions && w->mentions[k] != id)
+            k++;
+        if (k == w->n_mentions)
+            w->mentions[w->n_mentions++] = id; /* at most MENTIONS_MAX: checked with the body */
+    }
+    return 0;
+}
+
 static void post_message(struct kp_call *call)
 {
     static const struct kp_json_field fields[] = {
         {"type", KP_JSON_STRING, true, false, 8},
         {"text", KP_JSON_STRING, true, false, 262144},
         {"channel", KP_JSON_STRING, false, true, 16},
+        {"mentions", KP_JSON_ARRAY, false, false, MENTIONS_MAX},
     };
     if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
         return;
@@ -432,6 +511,8 @@ static void post_message(struct kp_call *call)
         return;
     }
     struct conv_write *w = new_write(call, MESSAGE);
+    if (read_mentions(call, w, note))
+        return;
     w->detail = NULL; /* the text is in the message itself */
     w->msg = (struct kp_message_new){.conversation_id = w->id,
                                      .direction = note ? "note" : "out",

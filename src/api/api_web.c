@@ -16,7 +16,7 @@ extern const size_t kp_web_assets_count;
  * server, and cannot be framed. */
 #define PAGE_CSP                                                                                   \
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "           \
-    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "   \
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "    \
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"           \
     "X-Frame-Options: DENY\r\nReferrer-Policy: same-origin\r\n"                                    \
     "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n"
@@ -38,8 +38,7 @@ static bool accepts_gzip(const struct kp_http_request *r)
 }
 
 /* Answers with the embedded file name (404 when there is none). extra: more header lines. */
-static void send_asset(struct kp_call *call, const char *name, const char *cache,
-                       const char *extra)
+static void send_asset(struct kp_call *call, const char *name, const char *cache, const char *extra)
 {
     const struct kp_embed *f = kp_embed_find(kp_web_assets, kp_web_assets_count, name);
     if (!f) {
@@ -49,8 +48,9 @@ static void send_asset(struct kp_call *call, const char *name, const char *cache
     const char *inm = kp_http_header(call->req->http, "If-None-Match");
     bool gz = f->gz && accepts_gzip(call->req->http);
     char headers[768];
-    snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n%s%s",
-             f->etag, cache, gz ? "Content-Encoding: gzip\r\n" : "", extra);
+    snprintf(headers, sizeof(headers),
+             "ETag: %s\r\nCache-Control: %s\r\nVary: Accept-Encoding\r\n%s%s", f->etag, cache,
+             gz ? "Content-Encoding: gzip\r\n" : "", extra);
     if (inm && strcmp(inm, f->etag) == 0) {
         kp_req_respond(call->req, 304, content_type(name), headers, "", 0);
         return;

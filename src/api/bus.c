@@ -31,6 +31,12 @@ static void apply(struct kp_api *api, const struct kp_notice *n)
         kp_auth_cache_clear(api->auth);
         kp_stream_revoke(api->stream, n->hash);
         break;
+    case KP_NOTICE_NOTIFICATION:
+        kp_stream_notification(api->stream, n->agent_id, n->notification_id);
+        break;
+    case KP_NOTICE_PRESENCE:
+        kp_stream_presence(api->stream, &n->presence);
+        break;
     }
 }
 

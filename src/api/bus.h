@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bus.h - how the notices of a commit (store.h: events, rights changes, revocations) reach
- * every event loop. Each loop has its own connections, streams and credential cache; the writer
- * posts each commit's notices to every loop's bus right after the commit, so every loop applies
- * them in commit order (uv_async wakes it).
+ * bus.h - how the notices of a commit (store.h: events, rights changes, revocations,
+ * notifications) reach every event loop. Each loop has its own connections, streams and
+ * credential cache; the writer posts each commit's notices to every loop's bus right after the
+ * commit, so every loop applies them in commit order (uv_async wakes it). Presence notices
+ * (what a stream connection views) are posted by the connection's loop itself, to every loop.
  */
 #ifndef KP_API_BUS_H
 #define KP_API_BUS_H

@@ -1,12 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* stream.c - the agents' event WebSocket (see stream.h). */
+/*
+ * stream.c - the agents' WebSocket (see stream.h): committed events, notifications, and the
+ * client's own frames, which say what the agent views and where he types (presence.h).
+ */
 #include "stream.h"
+#include "bus.h"
+#include "presence.h"
+#include "../base/clock.h"
 #include "../base/log.h"
 #include "../proto/websocket.h"
 
+#include <stdarg.h>
 #include <strings.h>
 
-enum { MAX_TEAMS = 1024, REPLAY_MAX = 1000 };
+enum {
+    MAX_TEAMS = 1024,
+    REPLAY_MAX = 1000,
+    CLIENT_FRAME_MAX = 4096, /* the client's frames are small JSON objects */
+    TYPING_MS = 5000,        /* typing ends this long after the agent's last typing frame */
+    FRAMES_PER_SECOND = 20,  /* more presence frames than this from one client are refused */
+};
 
 struct client {
     struct client *prev, *next;
@@ -16,20 +29,40 @@ struct client {
     bool admin;
     int64_t teams[MAX_TEAMS];
     size_t n_teams;
-    int64_t last_id;  /* newest event id sent: replay and live never send one twice */
-    uint8_t cred[32]; /* hash of the session or token it was opened with */
+    int64_t last_id;         /* newest event id sent: replay and live never send one twice */
+    uint8_t cred[32];        /* hash of the session or token it was opened with */
+    uint64_t key;            /* this connection in presence notices, unique across loops */
+    int64_t viewing;         /* the conversation the client views, 0 = none */
+    bool typing;             /* the agent types in viewing */
+    int64_t typing_until_ms; /* monotonic */
+    int64_t window_ms, window_frames; /* presence frames in the current second */
 };
 
 struct kp_stream {
     struct client *clients;
     size_t n;
     struct kp_store *store;
+    struct kp_api *api;
+    struct kp_presence *presence; /* this loop's replica of every loop's presence */
+    uv_timer_t typing_timer;      /* ends typing that was not renewed */
+    uint64_t loop_tag, serial;    /* make client keys unique across loops */
 };
 
-int kp_stream_new(struct kp_store *store, struct kp_stream **out)
+static void on_typing_timer(uv_timer_t *t);
+
+int kp_stream_new(struct kp_api *api, struct kp_stream **out)
 {
-    *out = kp_xcalloc(1, sizeof(**out));
-    (*out)->store = store;
+    struct kp_stream *s = kp_xcalloc(1, sizeof(*s));
+    s->api = api;
+    s->store = api->store;
+    kp_presence_new(&s->presence);
+    for (size_t i = 0; i < api->n_peers; i++)
+        if (api->peers[i] == api)
+            s->loop_tag = (uint64_t)(i + 1) << 40;
+    uv_timer_init(api->loop, &s->typing_timer);
+    s->typing_timer.data = s;
+    uv_unref((uv_handle_t *)&s->typing_timer); /* the loop ends when its server is gone */
+    *out = s;
     return 0;
 }
 
@@ -40,7 +73,14 @@ void kp_stream_free(struct kp_stream *s)
         s->clients = c->next;
         c->stream = NULL;
     }
+    if (s)
+        kp_presence_free(s->presence);
     free(s);
+}
+
+static int64_t mono_ms(void)
+{
+    return (int64_t)(kp_clock_mono_ns() / 1000000);
 }
 
 static bool may_see(const struct client *c, int64_t team_id, int64_t assignee_id)
@@ -106,12 +146,277 @@ void kp_stream_publish(struct kp_stream *s, const struct kp_event *ev)
     kp_buf_release(&text);
 }
 
+/* ---- notifications ---- */
+
+void kp_stream_notification(struct kp_stream *s, int64_t agent_id, int64_t id)
+{
+    struct kp_buf text;
+    kp_buf_init(&text, 0);
+    for (struct client *c = s->clients; c; c = c->next) {
+        if (c->agent_id != agent_id)
+            continue;
+        if (!text.len) {
+            json_t *n;
+            if (KP_STORE(s->store, notification_get, agent_id, id, &n))
+                break; /* gone since, with its conversation */
+            json_t *frame = json_pack("{ssso}", "type", "notification", "notification", n);
+            char *t = json_dumps(frame, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_decref(frame);
+            if (!t)
+                break;
+            kp_buf_puts(&text, t);
+            free(t);
+        }
+        kp_ws_send(c->conn, text.data, text.len);
+    }
+    kp_buf_release(&text);
+}
+
+/* ---- presence ---- */
+
+static void send_error(struct kp_conn *conn, const char *fmt, ...) KP_PRINTF(2, 3);
+
+static void send_error(struct kp_conn *conn, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_t *frame = json_pack("{ssss}", "type", "error", "message", msg);
+    char *text = json_dumps(frame, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(frame);
+    if (text)
+        kp_ws_send(conn, text, strlen(text));
+    free(text);
+}
+
+/* Tells every loop (this one too, through its bus) what c views and whether it types. */
+static void post_presence(struct kp_stream *s, const struct client *c)
+{
+    struct kp_notice n = {.kind = KP_NOTICE_PRESENCE,
+                          .presence = {.conn = c->key,
+                                       .agent_id = c->agent_id,
+                                       .conversation_id = c->viewing,
+                                       .typing = c->typing}};
+    for (size_t i = 0; i < s->api->n_peers; i++)
+        kp_bus_post(s->api->peers[i], &n);
+}
+
+static bool watched_here(const struct kp_stream *s, int64_t conversation_id)
+{
+    for (const struct client *c = s->clients; c; c = c->next)
+        if (c->viewing == conversation_id)
+            return true;
+    return false;
+}
+
+/* Sends conversation_id's presence frame to one client (only) or to every client of this loop
+ * that views it. */
+static void send_presence(struct kp_stream *s, int64_t conversation_id, struct client *only,
+                          const struct kp_buf *frame)
+{
+    for (struct client *c = s->clients; c; c = c->next)
+        if ((!only || c == only) && c->viewing == conversation_id)
+            kp_ws_send(c->conn, frame->data, frame->len);
+}
+
+void kp_stream_presence(struct kp_stream *s, const struct kp_presence_change *ch)
+{
+    /* the conversations whose picture may change: the one viewed now and the one left */
+    int64_t left = kp_presence_viewing(s->presence, ch->conn);
+    int64_t convs[2] = {ch->conversation_id, left != ch->conversation_id ? left : 0};
+    struct kp_buf before[2], after;
+    for (int i = 0; i < 2; i++) {
+        kp_buf_init(&before[i], 0);
+        if (convs[i] && watched_here(s, convs[i]))
+            kp_presence_frame(s->presence, convs[i], &before[i]);
+        else
+            convs[i] = 0; /* nobody here to tell */
+    }
+    /* a copy: the replica's memory moves when it grows */
+    struct kp_principal who = {0};
+    const char *known = kp_presence_agent_name(s->presence, ch->agent_id);
+    if (known)
+        snprintf(who.name, sizeof(who.name), "%s", known);
+    else if (ch->conversation_id)
+        KP_STORE(s->store, agent_principal, ch->agent_id, &who);
+    kp_presence_apply(s->presence, ch, who.name);
+    struct client *origin = NULL;
+    for (struct client *c = s->clients; c && !origin; c = c->next)
+        if (c->key == ch->conn)
+            origin = c;
+    kp_buf_init(&after, 0);
+    for (int i = 0; i < 2; i++) {
+        if (!convs[i])
+            continue;
+        kp_buf_reset(&after);
+        if (kp_presence_frame(s->presence, convs[i], &after) == 0) {
+            bool changed = after.len != before[i].len ||
+                           (after.len && memcmp(after.data, before[i].data, after.len) != 0);
+            /* a client that starts viewing learns who is there even when its agent was
+             * already there with another tab */
+            if (changed)
+                send_presence(s, convs[i], NULL, &after);
+            else if (origin && i == 0 && left != ch->conversation_id)
+                send_presence(s, convs[i], origin, &after);
+        }
+        kp_buf_release(&before[i]);
+    }
+    kp_buf_release(&after);
+}
+
+/* Earliest end of a typing period on this loop, or stops the timer when nobody types. */
+static void arm_typing(struct kp_stream *s)
+{
+    int64_t next = INT64_MAX;
+    for (const struct client *c = s->clients; c; c = c->next)
+        if (c->typing && c->typing_until_ms < next)
+            next = c->typing_until_ms;
+    if (next == INT64_MAX) {
+        uv_timer_stop(&s->typing_timer);
+        return;
+    }
+    int64_t wait = next - mono_ms();
+    uv_timer_start(&s->typing_timer, on_typing_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+static void on_typing_timer(uv_timer_t *t)
+{
+    struct kp_stream *s = t->data;
+    int64_t now = mono_ms();
+    for (struct client *c = s->clients; c; c = c->next) {
+        if (c->typing && c->typing_until_ms <= now) {
+            c->typing = false;
+            post_presence(s, c);
+        }
+    }
+    arm_typing(s);
+}
+
+/* Sets what c views and whether it types; tells every loop when that changed. A watch frame
+ * for what c views already only asks for the picture again. */
+static void set_presence(struct client *c, int64_t viewing, bool typing, bool watch)
+{
+    struct kp_stream *s = c->stream;
+    bool was_typing = c->typing;
+    if (typing && !watch)
+        c->typing_until_ms = mono_ms() + TYPING_MS;
+    if (c->viewing == viewing && c->typing == typing) {
+        if (watch && viewing) {
+            struct kp_buf frame;
+            kp_buf_init(&frame, 0);
+            if (kp_presence_frame(s->presence, viewing, &frame) == 0)
+                send_presence(s, viewing, c, &frame);
+            kp_buf_release(&frame);
+        }
+        return; /* a renewed typing frame only moves the deadline */
+    }
+    c->viewing = viewing;
+    c->typing = typing;
+    post_presence(s, c);
+    if (typing && !was_typing)
+        arm_typing(s);
+}
+
+/* conversation_id of a client frame: *id > 0, or 0 for null or 0 when none_ok. */
+static int frame_conversation(json_t *frame, bool none_ok, int64_t *id)
+{
+    json_t *v = json_object_get(frame, "conversation_id");
+    if (none_ok && (!v || json_is_null(v))) {
+        *id = 0;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (!none_ok && !json_integer_value(v)))
+        return KP_EINVAL;
+    *id = json_integer_value(v);
+    return 0;
+}
+
+/* Too many presence frames from one client in the current second? */
+static bool flooding(struct client *c)
+{
+    int64_t now = mono_ms();
+    if (now - c->window_ms >= 1000) {
+        c->window_ms = now;
+        c->window_frames = 0;
+    }
+    return ++c->window_frames > FRAMES_PER_SECOND;
+}
+
+static void client_frame(struct client *c, json_t *frame)
+{
+    struct kp_conn *conn = c->conn;
+    const char *type = kp_json_str(frame, "type");
+    if (!type) {
+        send_error(conn, "a frame needs a string field 'type'");
+        return;
+    }
+    if (strcmp(type, "ping") == 0) {
+        kp_ws_send(conn, "{\"type\":\"pong\"}", 15);
+        return;
+    }
+    bool watch = strcmp(type, "watch") == 0;
+    if (!watch && strcmp(type, "typing") != 0) {
+        send_error(conn, "unknown frame type '%.40s' (watch, typing or ping)", type);
+        return;
+    }
+    int64_t id;
+    if (frame_conversation(frame, watch, &id)) {
+        send_error(conn, watch ? "'conversation_id' must be a conversation id or null"
+                               : "'conversation_id' must be a conversation id");
+        return;
+    }
+    json_t *flag = json_object_get(frame, "typing");
+    if (!watch && flag && !json_is_boolean(flag)) {
+        send_error(conn, "'typing' must be true or false");
+        return;
+    }
+    /* typing in a conversation views it; viewing another one ends the typing */
+    bool typing = watch ? id == c->viewing && c->typing : !flag || json_is_true(flag);
+    if (flooding(c)) {
+        send_error(conn, "too many frames, at most %d a second", FRAMES_PER_SECOND);
+        return;
+    }
+    if (!watch && !typing && c->viewing != id)
+        return; /* stops typing where it does not type: nothing to do */
+    if (id && id != c->viewing) {
+        struct kp_viewer v = {.agent_id = c->agent_id, .admin = c->admin};
+        int64_t team, assignee;
+        int rc = KP_STORE(c->stream->store, conversation_access, &v, id, &team, &assignee);
+        if (rc) {
+            send_error(conn,
+                       rc == KP_ENOTFOUND ? "conversation %lld not found"
+                                          : "cannot check conversation %lld now",
+                       (long long)id);
+            return;
+        }
+    }
+    set_presence(c, id, typing, watch);
+}
+
 static void on_message(struct kp_conn *conn, void *user, const char *data, size_t len)
 {
-    /* clients only listen for now; a "ping" text gets a "pong" for liveness checks */
-    (void)user;
-    if (len == 4 && memcmp(data, "ping", 4) == 0)
+    struct client *c = user;
+    /* a "ping" text gets a "pong" for liveness checks */
+    if (len == 4 && memcmp(data, "ping", 4) == 0) {
         kp_ws_send(conn, "pong", 4);
+        return;
+    }
+    if (!c->stream)
+        return;
+    if (len > CLIENT_FRAME_MAX) {
+        send_error(conn, "frame of %zu bytes is too large (at most %d)", len, CLIENT_FRAME_MAX);
+        return;
+    }
+    json_t *frame;
+    struct kp_json_error err;
+    if (kp_json_parse_body(data, len, c->stream->api->limits.json_depth, &frame, &err)) {
+        send_error(conn, "invalid frame: %s", err.message);
+        return;
+    }
+    client_frame(c, frame);
+    json_decref(frame);
 }
 
 static void on_close(struct kp_conn *conn, void *user)
@@ -127,6 +432,11 @@ static void on_close(struct kp_conn *conn, void *user)
         if (c->next)
             c->next->prev = c->prev;
         s->n--;
+        if (c->viewing) {
+            c->viewing = 0;
+            c->typing = false;
+            post_presence(s, c); /* gone: the others see it leave */
+        }
     }
     free(c);
 }
@@ -157,6 +467,15 @@ void kp_stream_agent_changed(struct kp_stream *s, int64_t agent_id)
         }
         c->admin = who.admin;
         c->n_teams = n;
+        /* what it views it may no longer see */
+        struct kp_viewer v = {.agent_id = agent_id, .admin = who.admin};
+        int64_t team, assignee;
+        if (c->viewing && KP_STORE(s->store, conversation_access, &v, c->viewing, &team,
+                                   &assignee) == KP_ENOTFOUND) {
+            c->viewing = 0;
+            c->typing = false;
+            post_presence(s, c);
+        }
     }
 }
 
@@ -245,6 +564,7 @@ static void stream_open(struct kp_call *call)
     }
     c->conn = call->req->conn;
     c->stream = api->stream;
+    c->key = api->stream->loop_tag | ++api->stream->serial;
     struct kp_conn *conn = call->req->conn;
     int rc = kp_req_upgrade(call->req, &handler, c);
     if (rc) {

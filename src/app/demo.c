@@ -5,6 +5,9 @@
  * replies and notes through message_add, so every derived field (previews, counters, waiting
  * times, full-text index, analysis) is filled by the same code as in production.
  *
+ * Ten canned answers in both languages (greetings, delays, returns, refunds, passwords,
+ * closings) come with it, created by the demo admin.
+ *
  * Conversations are built from a bank of topics (orders, deliveries, returns, invoices,
  * complaints, praise, ...) in German and English; a small PRNG seeded by the caller picks the
  * topic, names, products, order numbers, amounts and dates, so a seed always gives the same data.
@@ -953,6 +956,58 @@ static int seed_conversation(struct demo *d)
     return 0;
 }
 
+/* ---- canned answers ---- */
+
+static const struct {
+    const char *shortcut, *title, *body;
+} canned[] = {
+    {"hallo", "Begrüßung",
+     "Hallo {{contact.first_name}},\n\nvielen Dank für Ihre Nachricht! Ich kümmere mich gerne "
+     "darum."},
+    {"hello", "Greeting",
+     "Hi {{contact.first_name}},\n\nthanks for getting in touch! I'm happy to help."},
+    {"lieferverzug", "Lieferverzögerung",
+     "Hallo {{contact.first_name}},\n\nes tut uns leid, dass Ihre Bestellung noch nicht "
+     "angekommen ist. Unser Versandpartner meldet zurzeit ein bis zwei Werktage Verzögerung. "
+     "Sobald sich der Status ändert, schicken wir Ihnen eine E-Mail an {{contact.email}}."},
+    {"shipping-delay", "Shipping delay",
+     "Hi {{contact.first_name}},\n\nI'm sorry your order hasn't arrived yet. Our carrier is "
+     "running one to two working days behind at the moment. We'll email you at "
+     "{{contact.email}} as soon as the status changes."},
+    {"retoure", "Retourenlabel",
+     "Hallo {{contact.first_name}},\n\nim Anhang finden Sie Ihr kostenloses Retourenlabel. "
+     "Bitte legen Sie einen Zettel mit der Vorgangsnummer {{conversation.id}} ins Paket, dann "
+     "können wir die Rücksendung schneller zuordnen."},
+    {"return-label", "Return label",
+     "Hi {{contact.first_name}},\n\nplease find your free return label attached. Put a note "
+     "with case number {{conversation.id}} in the parcel so that we can match your return "
+     "quickly."},
+    {"refund", "Refund issued",
+     "Hi {{contact.first_name}},\n\ngood news: we have issued your refund. Depending on your "
+     "bank it will show on your statement within three to five working days."},
+    {"passwort", "Passwort zurücksetzen",
+     "Hallo {{contact.first_name}},\n\nüber „Passwort vergessen“ auf der Anmeldeseite können "
+     "Sie ein neues Passwort vergeben. Der Link geht an {{contact.email}} und ist 24 Stunden "
+     "gültig."},
+    {"tschuess", "Verabschiedung",
+     "Ich hoffe, ich konnte Ihnen weiterhelfen. Einen schönen Tag noch!\n\nViele "
+     "Grüße\n{{agent.first_name}}"},
+    {"bye", "Closing", "I hope this helps. Have a lovely day!\n\nBest regards,\n{{agent.name}}"},
+};
+
+static int seed_canned(struct demo *d)
+{
+    for (size_t i = 0; i < KP_ARRAY_LEN(canned); i++) {
+        struct kp_canned_new in = {canned[i].shortcut, canned[i].title, canned[i].body,
+                                   d->agents[0]};
+        int64_t id;
+        int rc = KP_STORE(d->s, canned_create, &in, &id);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int seed_all(struct demo *d, const char *password_hash)
 {
     json_t *list;
@@ -963,7 +1018,7 @@ static int seed_all(struct demo *d, const char *password_hash)
     json_decref(list);
     if (have)
         return KP_EEXIST;
-    if ((rc = seed_staff(d, password_hash)))
+    if ((rc = seed_staff(d, password_hash)) || (rc = seed_canned(d)))
         return rc;
     for (int i = 0; i < N_CONTACTS; i++)
         if ((rc = seed_contact(d, i)))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * demo.h - the demo data generator behind `knotenpunkt demo`: teams, agents, inboxes for every
- * channel, contacts with several identities and a few hundred German and English conversations,
- * all written through the store interface so that the data looks exactly like real traffic.
+ * channel, contacts with several identities, a few hundred German and English conversations and
+ * canned answers, all written through the store interface so that the data looks exactly like
+ * real traffic.
  */
 #ifndef KP_APP_DEMO_H
 #define KP_APP_DEMO_H

@@ -255,7 +255,7 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg)
     api->n_peers = h->n;
     api->open_connections = &h->open_connections;
     api->open_websockets = &h->open_websockets;
-    kp_stream_new(api->store, &api->stream);
+    kp_stream_new(api, &api->stream);
     kp_auth_cache_new(&api->auth);
     kp_cache_new(cfg->cache_bytes, &api->cache);
     kp_bus_init(api);

@@ -9,13 +9,13 @@
  */
 #include "server.h"
 #include "../base/clock.h"
+#include "../base/json.h"
 #include "../base/log.h"
 #include "../proto/websocket.h"
 
 #include <errno.h>
 #include <sodium.h>
 #include <unistd.h>
-#include <wslay/wslay.h>
 
 enum {
     READ_CHUNK = 65536,
@@ -47,7 +47,7 @@ struct kp_conn {
     struct kp_server *srv;
     struct kp_conn *prev, *next;
     enum mode mode;
-    struct kp_http1 http;
+    struct kp_http1 *http;  /* HTTP only: freed when the connection becomes a WebSocket */
     struct kp_buf in;       /* received, not yet parsed */
     bool busy;              /* a request is with the handler */
     bool closing;           /* no more I/O; the handles close as soon as the request is answered */
@@ -59,11 +59,11 @@ struct kp_conn {
     bool reading;
     int handles_open; /* tcp + timer: free when both closed */
     struct kp_req req;
-    /* WebSocket */
-    wslay_event_context_ptr ws;
+    /* WebSocket: an idle one holds no buffer */
     const struct kp_ws_handler *ws_handler;
     void *ws_user;
-    struct kp_buf ws_out;
+    struct kp_buf ws_msg; /* a fragmented message being assembled */
+    int ws_msg_opcode;    /* its opcode, 0 when none */
     uint64_t ws_last_rx_ms;
 };
 
@@ -80,6 +80,7 @@ static void send_error_close(struct kp_conn *c, int status, const char *why);
 static void maybe_close(struct kp_conn *c);
 static void process(struct kp_conn *c);
 static void start_reading(struct kp_conn *c);
+static int ws_write(struct kp_conn *c, int opcode, const char *data, size_t len);
 
 const char *kp_http_reason(int status)
 {
@@ -145,11 +146,12 @@ static void on_handle_closed(uv_handle_t *h)
      * one of its own calls (a send that failed, a frame fed behind the handshake) */
     if (c->mode == WEBSOCKET && c->ws_handler && c->ws_handler->on_close)
         c->ws_handler->on_close(c, c->ws_user);
-    if (c->ws)
-        wslay_event_context_free(c->ws); /* here: wslay may be on the stack when we close */
-    kp_http1_release(&c->http);
+    if (c->http) {
+        kp_http1_release(c->http);
+        free(c->http);
+    }
     kp_buf_release(&c->in);
-    kp_buf_release(&c->ws_out);
+    kp_buf_release(&c->ws_msg);
     free(c);
 }
 
@@ -233,23 +235,17 @@ static void on_timer(uv_timer_t *t)
     struct kp_conn *c = t->data;
     if (c->busy)
         return;
+    if (c->lingering) {
+        conn_close(c);
+        return;
+    }
     if (c->mode == WEBSOCKET) {
         uint64_t now = (uint64_t)kp_clock_now_ms();
         if (!c->srv->listening || now - c->ws_last_rx_ms > WS_DEAD_MS) {
             conn_close(c);
             return;
         }
-        struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
-        wslay_event_queue_msg(c->ws, &ping);
-        wslay_event_send(c->ws);
-        if (c->ws_out.len) {
-            conn_write(c, c->ws_out.data, c->ws_out.len);
-            kp_buf_reset(&c->ws_out);
-        }
-        return;
-    }
-    if (c->lingering) {
-        conn_close(c);
+        ws_write(c, KP_WS_PING, "", 0);
         return;
     }
     if (c->receiving && !c->close_after_write) {
@@ -307,7 +303,7 @@ static void dispatch(struct kp_conn *c)
     kp_arena_init(&r->arena);
     r->conn = c;
     r->server = s;
-    r->http = &c->http.req;
+    r->http = &c->http->req;
     r->start_ns = kp_clock_mono_ns();
     r->route = NULL;
     r->status = 0;
@@ -340,10 +336,10 @@ static void process(struct kp_conn *c)
     c->processing = true;
     while (!c->busy && !c->closing && !c->close_after_write && c->mode == HTTP && c->in.len) {
         size_t used;
-        enum kp_http1_status st = kp_http1_feed(&c->http, c->in.data, c->in.len, &used);
+        enum kp_http1_status st = kp_http1_feed(c->http, c->in.data, c->in.len, &used);
         kp_buf_consume(&c->in, used);
         if (st == KP_HTTP1_ERROR) {
-            send_error_close(c, c->http.error_status, c->http.error_text);
+            send_error_close(c, c->http->error_status, c->http->error_text);
             break;
         }
         if (st == KP_HTTP1_MORE)
@@ -353,7 +349,7 @@ static void process(struct kp_conn *c)
     c->processing = false;
     if (!c->busy && !c->closing && !c->close_after_write && c->mode == HTTP) {
         /* a started request (not just the empty lines HTTP allows between requests) */
-        if (c->in.len || c->http.head.len || c->http.body.len)
+        if (c->in.len || c->http->head.len || c->http->body.len)
             request_started(c);
         start_reading(c);
     }
@@ -425,9 +421,10 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
     /* secure by default: no sniffing, and nothing runs or frames unless the handler's own
      * Content-Security-Policy allows it */
     headers = headers ? headers : "";
-    const char *csp = strstr(headers, "Content-Security-Policy:")
-                          ? ""
-                          : "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
+    const char *csp =
+        strstr(headers, "Content-Security-Policy:")
+            ? ""
+            : "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
     char head[1536];
     int hl = snprintf(head, sizeof(head),
                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -456,7 +453,7 @@ void kp_req_respond(struct kp_req *req, int status, const char *content_type, co
         maybe_close(c);
         return;
     }
-    kp_http1_next(&c->http);
+    kp_http1_next(c->http);
     arm(c, s->cfg.idle_timeout_ms);
     process(c);
 }
@@ -518,9 +515,9 @@ static void on_connection(uv_stream_t *l, int status)
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles_open = 2;
-    kp_http1_init(&c->http, &s->cfg.limits);
+    c->http = kp_xmalloc(sizeof(*c->http));
+    kp_http1_init(c->http, &s->cfg.limits);
     kp_buf_init(&c->in, s->cfg.limits.max_header_bytes + s->cfg.limits.max_body_bytes + 65536);
-    kp_buf_init(&c->ws_out, WS_OUT_CAP);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -542,72 +539,124 @@ static void on_connection(uv_stream_t *l, int status)
 
 /* ---- WebSocket ---- */
 
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
-{
-    struct kp_conn *c = user;
-    (void)flags;
-    if (c->in.len == 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    size_t n = c->in.len < len ? c->in.len : len;
-    memcpy(buf, c->in.data, n);
-    kp_buf_consume(&c->in, n);
-    return (ssize_t)n;
-}
-
-static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
-                       void *user)
-{
-    struct kp_conn *c = user;
-    (void)flags;
-    if (c->tcp.write_queue_size + c->ws_out.len + len > WS_OUT_CAP ||
-        kp_buf_append(&c->ws_out, data, len)) {
-        /* the peer does not read: give up on it rather than buffer without end */
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
-static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
-                      void *user)
-{
-    struct kp_conn *c = user;
-    (void)ctx;
-    if (c->closing)
-        return;
-    if ((arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) && c->ws_handler &&
-        c->ws_handler->on_message)
-        c->ws_handler->on_message(c, c->ws_user, (const char *)arg->msg, arg->msg_length);
-}
-
-static void ws_flush(struct kp_conn *c)
+/* Queues one frame; a peer that does not read what it is sent is dropped. */
+static int ws_write(struct kp_conn *c, int opcode, const char *data, size_t len)
 {
     if (c->closing)
-        return;
-    if (wslay_event_send(c->ws) != 0) {
+        return KP_EIO;
+    if (c->tcp.write_queue_size + len > WS_OUT_CAP) {
+        kp_log_info("dropping a WebSocket peer that does not read (%zu bytes queued)",
+                    c->tcp.write_queue_size);
         conn_close(c);
+        return KP_EIO;
+    }
+    uint8_t head[10];
+    size_t hl = kp_websocket_header(head, opcode, len);
+    if (len < 4096) {
+        char frame[10 + 4096];
+        memcpy(frame, head, hl);
+        memcpy(frame + hl, data, len);
+        conn_write(c, frame, hl + len);
+    } else {
+        conn_write(c, (const char *)head, hl);
+        conn_write(c, data, len);
+    }
+    return c->closing ? KP_EIO : 0;
+}
+
+/* Sends a close frame with code and reason and closes once it is written. */
+static void ws_send_close(struct kp_conn *c, int code, const char *reason)
+{
+    char body[125];
+    size_t rl = strlen(reason);
+    if (rl > sizeof(body) - 2)
+        rl = sizeof(body) - 2;
+    body[0] = (char)(code >> 8);
+    body[1] = (char)code;
+    memcpy(body + 2, reason, rl);
+    ws_write(c, KP_WS_CLOSE, body, rl + 2);
+    c->close_after_write = true;
+    maybe_close(c);
+}
+
+/* A whole text or binary message arrived. */
+static void ws_deliver(struct kp_conn *c, int opcode, const char *data, size_t len)
+{
+    if (opcode == KP_WS_TEXT && kp_json_check_utf8(data, len)) {
+        ws_send_close(c, KP_WS_INVALID_DATA, "text is not UTF-8");
         return;
     }
-    if (c->ws_out.len) {
-        conn_write(c, c->ws_out.data, c->ws_out.len);
-        kp_buf_reset(&c->ws_out);
+    if (c->ws_handler && c->ws_handler->on_message)
+        c->ws_handler->on_message(c, c->ws_user, data, len);
+}
+
+/* One frame: messages are assembled from their fragments, pings answered, closes echoed. */
+static void ws_frame(struct kp_conn *c, const struct kp_ws_frame *f)
+{
+    size_t max = c->srv->cfg.ws_max_message;
+    switch (f->opcode) {
+    case KP_WS_TEXT:
+    case KP_WS_BINARY:
+        if (c->ws_msg_opcode) {
+            ws_send_close(c, KP_WS_PROTOCOL_ERROR, "a new message inside a fragmented one");
+        } else if (f->fin) {
+            ws_deliver(c, f->opcode, (const char *)f->payload, f->len);
+        } else {
+            c->ws_msg_opcode = f->opcode;
+            kp_buf_init(&c->ws_msg, max);
+            if (kp_buf_append(&c->ws_msg, f->payload, f->len))
+                ws_send_close(c, KP_WS_TOO_BIG, "message too big");
+        }
+        break;
+    case KP_WS_CONTINUATION:
+        if (!c->ws_msg_opcode) {
+            ws_send_close(c, KP_WS_PROTOCOL_ERROR, "a continuation without a message");
+        } else if (kp_buf_append(&c->ws_msg, f->payload, f->len)) {
+            ws_send_close(c, KP_WS_TOO_BIG, "message too big");
+        } else if (f->fin) {
+            int op = c->ws_msg_opcode;
+            c->ws_msg_opcode = 0;
+            ws_deliver(c, op, c->ws_msg.data ? c->ws_msg.data : "", c->ws_msg.len);
+            kp_buf_release(&c->ws_msg);
+        }
+        break;
+    case KP_WS_PING:
+        ws_write(c, KP_WS_PONG, (const char *)f->payload, f->len);
+        break;
+    case KP_WS_PONG:
+        break;
+    case KP_WS_CLOSE:
+        if (f->len == 1)
+            ws_send_close(c, KP_WS_PROTOCOL_ERROR, "bad close frame");
+        else
+            ws_send_close(c, f->len ? f->payload[0] << 8 | f->payload[1] : KP_WS_NORMAL, "");
+        break;
     }
-    if (!c->closing && !wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
-        conn_close(c);
 }
 
 static void ws_feed(struct kp_conn *c)
 {
-    if (c->closing)
-        return;
     c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
-    if (wslay_event_recv(c->ws) != 0) {
-        conn_close(c);
-        return;
+    size_t pos = 0;
+    while (!c->closing && !c->close_after_write && pos < c->in.len) {
+        struct kp_ws_frame f;
+        long n = kp_websocket_frame((uint8_t *)c->in.data + pos, c->in.len - pos,
+                                    c->srv->cfg.ws_max_message, &f);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            ws_send_close(c, (int)-n, n == -KP_WS_TOO_BIG ? "frame too big" : "protocol error");
+            break;
+        }
+        pos += (size_t)n;
+        ws_frame(c, &f);
     }
-    ws_flush(c);
+    if (pos >= c->in.len) {
+        kp_buf_release(&c->in); /* an idle WebSocket keeps no buffer */
+    } else if (pos) {
+        memmove(c->in.data, c->in.data + pos, c->in.len - pos);
+        c->in.len -= pos;
+    }
 }
 
 int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void *user)
@@ -623,14 +672,6 @@ int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void
     char accept[32];
     if (!key || kp_websocket_accept(key, accept))
         return KP_EINVAL;
-    static const struct wslay_event_callbacks cbs = {
-        .recv_callback = ws_recv,
-        .send_callback = ws_send,
-        .on_msg_recv_callback = ws_on_msg,
-    };
-    if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0)
-        return KP_ENOMEM;
-    wslay_event_config_set_max_recv_msg_length(c->ws, s->cfg.ws_max_message);
     char head[256];
     int hl = snprintf(head, sizeof(head),
                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -645,6 +686,11 @@ int kp_req_upgrade(struct kp_req *req, const struct kp_ws_handler *handler, void
     c->ws_last_rx_ms = (uint64_t)kp_clock_now_ms();
     if (finish_request(c, req))
         return 0; /* the peer went away during the handshake; on_close comes from the loop */
+    kp_http1_release(c->http); /* no more HTTP on this connection */
+    free(c->http);
+    c->http = NULL;
+    if (!c->in.len)
+        kp_buf_release(&c->in);
     arm(c, WS_PING_MS);
     return 0;
 }
@@ -662,20 +708,14 @@ int kp_ws_send(struct kp_conn *c, const char *data, size_t len)
 {
     if (c->closing || c->mode != WEBSOCKET)
         return KP_EIO;
-    struct wslay_event_msg msg = {
-        .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
-    if (wslay_event_queue_msg(c->ws, &msg) != 0)
-        return KP_EIO;
-    ws_flush(c);
-    return 0;
+    return ws_write(c, KP_WS_TEXT, data, len);
 }
 
 void kp_ws_close(struct kp_conn *c, uint16_t code, const char *reason)
 {
     if (c->closing || c->mode != WEBSOCKET)
         return;
-    wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
-    ws_flush(c);
+    ws_send_close(c, code, reason);
 }
 
 /* ---- server ---- */

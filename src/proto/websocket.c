@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* websocket.c - RFC 6455 handshake checks (see websocket.h). */
+/* websocket.c - RFC 6455 handshake checks and frames (see websocket.h). */
 #include "websocket.h"
 
 #include <openssl/sha.h>
@@ -61,4 +61,70 @@ int kp_websocket_accept(const char *key, char out[32])
     SHA1((const unsigned char *)joined, (size_t)n, digest);
     sodium_bin2base64(out, 32, digest, sizeof(digest), sodium_base64_VARIANT_ORIGINAL);
     return 0;
+}
+
+/* ---- frames ---- */
+
+static bool known_opcode(int op)
+{
+    return op == KP_WS_CONTINUATION || op == KP_WS_TEXT || op == KP_WS_BINARY ||
+           op == KP_WS_CLOSE || op == KP_WS_PING || op == KP_WS_PONG;
+}
+
+long kp_websocket_frame(uint8_t *data, size_t len, size_t max_payload, struct kp_ws_frame *f)
+{
+    if (len < 2)
+        return 0;
+    int op = data[0] & 0x0f;
+    bool fin = data[0] & 0x80;
+    if ((data[0] & 0x70) || !known_opcode(op) || !(data[1] & 0x80))
+        return -KP_WS_PROTOCOL_ERROR; /* extensions, unknown opcodes, unmasked client frames */
+    uint64_t plen = data[1] & 0x7f;
+    size_t pos = 2;
+    if (plen == 126) {
+        if (len < 4)
+            return 0;
+        plen = (uint64_t)data[2] << 8 | data[3];
+        pos = 4;
+    } else if (plen == 127) {
+        if (len < 10)
+            return 0;
+        plen = 0;
+        for (int i = 2; i < 10; i++)
+            plen = plen << 8 | data[i];
+        if (plen >> 63)
+            return -KP_WS_PROTOCOL_ERROR;
+        pos = 10;
+    }
+    if (op >= KP_WS_CLOSE && (!fin || plen > 125))
+        return -KP_WS_PROTOCOL_ERROR;
+    if (plen > max_payload)
+        return -KP_WS_TOO_BIG;
+    if (len - pos < 4 || len - pos - 4 < plen)
+        return 0;
+    const uint8_t *mask = data + pos;
+    uint8_t *p = data + pos + 4;
+    for (size_t i = 0; i < plen; i++)
+        p[i] ^= mask[i & 3];
+    *f = (struct kp_ws_frame){.opcode = op, .fin = fin, .payload = p, .len = (size_t)plen};
+    return (long)(pos + 4 + plen);
+}
+
+size_t kp_websocket_header(uint8_t out[10], int opcode, size_t len)
+{
+    out[0] = (uint8_t)(0x80 | (opcode & 0x0f));
+    if (len < 126) {
+        out[1] = (uint8_t)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        out[1] = 126;
+        out[2] = (uint8_t)(len >> 8);
+        out[3] = (uint8_t)len;
+        return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+    return 10;
 }

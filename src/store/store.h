@@ -125,13 +125,48 @@ enum kp_notice_kind {
     KP_NOTICE_EVENT,  /* ev was added to the event log: push it to the agents who may see it */
     KP_NOTICE_AGENT,  /* agent_id's role, activity or teams changed */
     KP_NOTICE_REVOKE, /* the session or token with this hash ended */
+    KP_NOTICE_NOTIFICATION, /* notification_id was stored for agent_id: push it to his streams */
+    KP_NOTICE_PRESENCE,     /* never from the store: a stream connection's presence changed,
+                             * posted by its event loop to every loop's bus directly */
+};
+
+/* What one agent stream connection views and whether the agent types there (in memory only). */
+struct kp_presence_change {
+    uint64_t conn;           /* the connection, unique across event loops */
+    int64_t agent_id;        /* whose connection it is */
+    int64_t conversation_id; /* the conversation it views, 0 = none (or the connection closed) */
+    bool typing;             /* the agent types in conversation_id */
 };
 
 struct kp_notice {
     enum kp_notice_kind kind;
-    struct kp_event ev; /* KP_NOTICE_EVENT; ev.type points to a string literal */
-    int64_t agent_id;   /* KP_NOTICE_AGENT */
-    uint8_t hash[32];   /* KP_NOTICE_REVOKE */
+    struct kp_event ev;                 /* KP_NOTICE_EVENT; ev.type points to a string literal */
+    int64_t agent_id;                   /* KP_NOTICE_AGENT, KP_NOTICE_NOTIFICATION */
+    int64_t notification_id;            /* KP_NOTICE_NOTIFICATION */
+    uint8_t hash[32];                   /* KP_NOTICE_REVOKE */
+    struct kp_presence_change presence; /* KP_NOTICE_PRESENCE */
+};
+
+/* A canned answer: a reusable reply text shared by every agent. */
+enum { KP_CANNED_SHORTCUT_MAX = 32, KP_CANNED_TITLE_MAX = 200, KP_CANNED_BODY_MAX = 10000 };
+
+struct kp_canned_new {
+    const char *shortcut; /* [a-z0-9_-]{1,32}, unique regardless of case */
+    const char *title, *body;
+    int64_t created_by; /* agent id, 0 = none */
+};
+
+/* NULL fields stay as they are. */
+struct kp_canned_change {
+    const char *shortcut, *title, *body;
+};
+
+/* Something an agent should look at: "mention" = he was @mentioned in an internal note. */
+struct kp_notification_new {
+    int64_t agent_id; /* who is notified */
+    const char *kind; /* "mention" */
+    int64_t conversation_id, message_id;
+    int64_t by_agent_id; /* who caused it, 0 = nobody */
 };
 
 /* A message the pipeline works on; its text is in the caller's buffer. */
@@ -269,6 +304,30 @@ struct kp_store_ops {
      * (the batch was done already). */
     int (*pipeline_done)(struct kp_store *s, int64_t after, const struct kp_pipe_msg *msgs,
                          size_t n);
+
+    /* Canned answers. canned_create and canned_update answer KP_EEXIST when the shortcut is
+     * taken (case-insensitively), canned_update and canned_delete KP_ENOTFOUND when there is no
+     * such answer. Rows: {id,shortcut,title,body,created_by,created_at,updated_at}. */
+    int (*canned_create)(struct kp_store *s, const struct kp_canned_new *in, int64_t *id);
+    int (*canned_update)(struct kp_store *s, int64_t id, const struct kp_canned_change *ch);
+    int (*canned_delete)(struct kp_store *s, int64_t id);
+    int (*canned_get)(struct kp_store *s, int64_t id, json_t **out);
+    /* Up to limit answers ordered by shortcut, as a JSON array; q (NULL = all) matches a prefix
+     * of the shortcut or a part of the title or body, ignoring ASCII case. */
+    int (*canned_list)(struct kp_store *s, const char *q, int limit, json_t **out);
+
+    /* Notifications. Rows: {id,kind,conversation_id,message_id,by_agent_id,created_at,
+     * read_at (null while unread)}. */
+    int (*notification_add)(struct kp_store *s, const struct kp_notification_new *in, int64_t *id);
+    /* One of agent_id's notifications; KP_ENOTFOUND for a missing one or another agent's. */
+    int (*notification_get)(struct kp_store *s, int64_t agent_id, int64_t id, json_t **out);
+    /* agent_id's notifications, newest first, with ids below before_id (0 = from the newest),
+     * only unread ones when unread_only; *unread receives how many of all of them are unread. */
+    int (*notification_list)(struct kp_store *s, int64_t agent_id, bool unread_only,
+                             int64_t before_id, int limit, json_t **out, int64_t *unread);
+    /* Marks one of agent_id's notifications read (id > 0; KP_ENOTFOUND when it is not his), or
+     * all of them (id 0). Those read before keep their read_at. */
+    int (*notification_read)(struct kp_store *s, int64_t agent_id, int64_t id);
 
     /* Writes a consistent copy of the whole store to the file path (which must not exist)
      * while others go on reading and writing. */

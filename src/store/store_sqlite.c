@@ -3,7 +3,8 @@
  * store_sqlite.c - the embedded SQLite backend: connection set-up (WAL, foreign keys), numbered
  * migrations, transactions and savepoints, a statement cache, and the agent, team, session,
  * token, inbox, audit, event and job operations. Conversations, contacts and messages are in
- * store_sqlite_conv.c, canned answers and notifications in store_sqlite_workspace.c. The url is a data directory, optionally followed by "?sync=normal".
+ * store_sqlite_conv.c, canned answers and notifications in store_sqlite_workspace.c. The url is a
+ * data directory, optionally followed by "?sync=normal".
  */
 #include "store_sqlite_int.h"
 #include "../base/clock.h"

@@ -101,6 +101,18 @@ int kp_sq_identity_add(struct kp_store *s, int64_t contact_id, const char *kind,
                        int64_t *id);
 int kp_sq_identity_delete(struct kp_store *s, int64_t contact_id, int64_t identity_id);
 
+/* Canned answers and notifications live in store_sqlite_workspace.c. */
+int kp_sq_canned_create(struct kp_store *s, const struct kp_canned_new *in, int64_t *id);
+int kp_sq_canned_update(struct kp_store *s, int64_t id, const struct kp_canned_change *ch);
+int kp_sq_canned_delete(struct kp_store *s, int64_t id);
+int kp_sq_canned_get(struct kp_store *s, int64_t id, json_t **out);
+int kp_sq_canned_list(struct kp_store *s, const char *q, int limit, json_t **out);
+int kp_sq_notification_add(struct kp_store *s, const struct kp_notification_new *in, int64_t *id);
+int kp_sq_notification_get(struct kp_store *s, int64_t agent_id, int64_t id, json_t **out);
+int kp_sq_notification_list(struct kp_store *s, int64_t agent_id, bool unread_only,
+                            int64_t before_id, int limit, json_t **out, int64_t *unread);
+int kp_sq_notification_read(struct kp_store *s, int64_t agent_id, int64_t id);
+
 /* SQL fragment: conversation c visible to viewer bound as ?1 agent id and ?2 admin flag. */
 #define KP_SQ_VISIBLE                                                                              \
     "(?2 OR c.assignee_id = ?1 OR c.team_id IN "                                                   \

@@ -182,6 +182,25 @@ static void test_seed_counts(void **state)
     assert_int_equal(KP_STORE(f->s, inbox_list, &inboxes), 0);
     assert_int_equal(json_array_size(inboxes), 9);
     json_decref(inboxes);
+
+    /* canned answers in both languages, greetings by first name, written by the admin */
+    json_t *canned;
+    assert_int_equal(KP_STORE(f->s, canned_list, NULL, 100, &canned), 0);
+    assert_in_range(json_array_size(canned), 8, 12);
+    bool de = false, en = false;
+    json_array_foreach(canned, i, a)
+    {
+        const char *shortcut = json_string_value(json_object_get(a, "shortcut"));
+        const char *body = json_string_value(json_object_get(a, "body"));
+        assert_int_equal(json_integer_value(json_object_get(a, "created_by")), info.admin_id);
+        assert_true(body && body[0]);
+        if (strcmp(shortcut, "hallo") == 0 || strcmp(shortcut, "hello") == 0)
+            assert_non_null(strstr(body, "{{contact.first_name}}"));
+        de |= strstr(body, "Ihre") != NULL;
+        en |= strstr(body, "your") != NULL;
+    }
+    assert_true(de && en);
+    json_decref(canned);
 }
 
 static void test_contacts_have_identities(void **state)

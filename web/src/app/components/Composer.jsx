@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+// Composer.jsx - writes a reply (on a channel the customer can be reached on) or an internal
+// note. "/" at the start of a word opens the canned answers (searchable, by keyboard), "@" in a
+// note offers the agents to mention. Typing is reported to the stream for the collision warning.
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import * as api from '../api.js';
+import { errorText, t } from '../i18n.js';
+import { channelLabel, replyChannels } from '../format.js';
+import { stream } from '../stream.js';
+import { toast, useStore } from '../store.js';
+import { Icon } from './Icon.jsx';
+
+const drafts = new Map(); // conversation id -> {text, mode, mentions}
+
+/** What the word before the caret asks for: canned answers ("/word") or a mention ("@name"). */
+function detect(text, caret, mode) {
+  const before = text.slice(0, caret);
+  let m = /(^|\s)\/([\p{L}\p{N}_-]*)$/u.exec(before);
+  if (m) return { kind: 'canned', query: m[2], start: caret - m[2].length - 1 };
+  if (mode === 'note') {
+    m = /(^|\s)@([\p{L}\p{N}._-]*)$/u.exec(before);
+    if (m) return { kind: 'mention', query: m[2], start: caret - m[2].length - 1 };
+  }
+  return null;
+}
+
+function lastInboundChannel(conv) {
+  for (let i = conv.messages.length - 1; i >= 0; i--) {
+    if (conv.messages[i].direction === 'in') return conv.messages[i].channel;
+  }
+  return conv.channel;
+}
+
+export function Composer({ handle, conv, contact }) {
+  const agents = useStore((s) => s.agents);
+  const teams = useStore((s) => s.teams);
+  const draft = drafts.get(conv.id) || { text: '', mode: 'reply', mentions: [] };
+  const [text, setText] = useState(draft.text);
+  const [mode, setMode] = useState(draft.mode);
+  const [mentions, setMentions] = useState(draft.mentions);
+  const [chosenChannel, setChosenChannel] = useState(null);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState(null);
+  const [popup, setPopup] = useState(null); // {kind, query, start, items, index, loading, error}
+  const area = useRef(null);
+  const caretAfter = useRef(null);
+  const cannedReq = useRef(0);
+
+  const channels = replyChannels(contact, conv);
+  const defaultChannel = lastInboundChannel(conv);
+  const channel = chosenChannel || defaultChannel;
+
+  useEffect(() => {
+    drafts.set(conv.id, { text, mode, mentions });
+  }, [text, mode, mentions]);
+
+  handle.current = {
+    focus(m) {
+      if (m) setMode(m);
+      area.current && area.current.focus();
+    },
+  };
+
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight + 2, 320)}px`;
+    if (caretAfter.current != null) {
+      el.setSelectionRange(caretAfter.current, caretAfter.current);
+      caretAfter.current = null;
+    }
+  }, [text]);
+
+  // the canned answers matching the typed word, a little after the last key
+  const cannedQuery = popup && popup.kind === 'canned' ? popup.query : null;
+  useEffect(() => {
+    if (cannedQuery === null) return undefined;
+    const n = ++cannedReq.current;
+    const timer = setTimeout(() => {
+      api.listCanned(cannedQuery)
+        .then((r) => n === cannedReq.current &&
+          setPopup((p) => (p && p.kind === 'canned' ? { ...p, items: r.items || [], index: 0, loading: false, error: null } : p)))
+        .catch((e) => n === cannedReq.current &&
+          setPopup((p) => (p && p.kind === 'canned' ? { ...p, items: [], loading: false, error: e } : p)));
+    }, 120);
+    return () => clearTimeout(timer);
+  }, [cannedQuery]);
+
+  function updatePopup(value, caret, m = mode) {
+    const d = detect(value, caret, m);
+    if (!d) {
+      setPopup(null);
+      return;
+    }
+    if (d.kind === 'mention') {
+      const q = d.query.toLowerCase();
+      // only colleagues who may see the conversation can be mentioned
+      const team = teams.find((tm) => tm.id === conv.team_id);
+      const canSee = (a) => a.role === 'admin' || a.id === conv.assignee_id || (team && team.members.includes(a.id));
+      const items = agents
+        .filter((a) => a.active && canSee(a) && (!q || a.name.toLowerCase().split(/\s+/).some((w) => w.startsWith(q)) ||
+          a.name.toLowerCase().startsWith(q)))
+        .slice(0, 8);
+      setPopup({ ...d, items, index: 0, loading: false });
+    } else {
+      setPopup((p) => ({ ...d, items: p && p.kind === 'canned' ? p.items : [], index: 0, loading: !(p && p.kind === 'canned') }));
+    }
+  }
+
+  function onInput(e) {
+    const v = e.currentTarget.value;
+    setText(v);
+    setError(null);
+    updatePopup(v, e.currentTarget.selectionStart);
+    if (v) stream.typing(conv.id);
+  }
+
+  function replaceWord(insert) {
+    const el = area.current;
+    const caret = el ? el.selectionStart : text.length;
+    const next = text.slice(0, popup.start) + insert + text.slice(caret);
+    caretAfter.current = popup.start + insert.length;
+    setText(next);
+    setPopup(null);
+    el && el.focus();
+  }
+
+  async function choose(item) {
+    if (!popup || !item) return;
+    if (popup.kind === 'mention') {
+      replaceWord(`@${item.name} `);
+      setMentions((ms) => (ms.some((x) => x.id === item.id) ? ms : [...ms, { id: item.id, name: item.name }]));
+      return;
+    }
+    let body = item.body || '';
+    try {
+      const r = await api.renderCanned(item.id, conv.id);
+      body = r.text;
+    } catch (e) {
+      if (e.status !== 404 && e.status !== 405) {
+        toast(errorText(e), 'error');
+        return;
+      }
+    }
+    replaceWord(body);
+  }
+
+  function onKeyDown(e) {
+    if (popup && popup.items && popup.items.length) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const d = e.key === 'ArrowDown' ? 1 : -1;
+        setPopup({ ...popup, index: (popup.index + d + popup.items.length) % popup.items.length });
+        return;
+      }
+      if ((e.key === 'Enter' && !e.ctrlKey && !e.metaKey) || e.key === 'Tab') {
+        e.preventDefault();
+        choose(popup.items[popup.index]);
+        return;
+      }
+    }
+    if (popup && e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      setPopup(null);
+      return;
+    }
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      send();
+    } else if (e.key === 'Escape') {
+      e.currentTarget.blur();
+    }
+  }
+
+  async function send() {
+    const body = text.trim();
+    if (!body || sending) return;
+    setSending(true);
+    setError(null);
+    const req = { type: mode, text: body };
+    if (mode === 'reply') req.channel = channel;
+    if (mode === 'note') {
+      const ids = mentions.filter((m) => body.includes(`@${m.name}`)).map((m) => m.id);
+      if (ids.length) req.mentions = ids;
+    }
+    try {
+      await api.sendMessage(conv.id, req);
+      setText('');
+      setMentions([]);
+      setPopup(null);
+      drafts.delete(conv.id);
+      toast(mode === 'note' ? t('composer.note_saved') : t('composer.reply_sent', { channel: channelLabel(channel) }));
+    } catch (err) {
+      setError(err);
+    }
+    setSending(false);
+  }
+
+  function switchMode(m) {
+    setMode(m);
+    updatePopup(text, area.current ? area.current.selectionStart : text.length, m);
+    area.current && area.current.focus();
+  }
+
+  const popupId = `composer-popup-${conv.id}`;
+  const active = popup && popup.items && popup.items[popup.index];
+  return (
+    <div class={`composer composer-${mode}`} data-testid="composer">
+      <div class="composer-bar">
+        <div class="seg" role="group" aria-label={t('composer.mode')}>
+          <button type="button" class={mode === 'reply' ? 'on' : ''} aria-pressed={mode === 'reply'}
+            onClick={() => switchMode('reply')} data-testid="mode-reply">
+            <Icon name="reply" size={15} /> {t('composer.reply')} <kbd aria-hidden="true">r</kbd>
+          </button>
+          <button type="button" class={mode === 'note' ? 'on' : ''} aria-pressed={mode === 'note'}
+            onClick={() => switchMode('note')} data-testid="mode-note">
+            <Icon name="note" size={15} /> {t('composer.note')} <kbd aria-hidden="true">n</kbd>
+          </button>
+        </div>
+        {mode === 'reply' && (
+          <label class="inline-field">
+            <span>{t('composer.via')}</span>
+            <select value={channel} onChange={(e) => setChosenChannel(e.currentTarget.value)} data-testid="reply-channel">
+              {(channels.includes(channel) ? channels : [channel, ...channels]).map((c) => (
+                <option key={c} value={c}>{channelLabel(c)}</option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+      <div class="composer-box">
+        {popup && (
+          <div class="suggest" data-testid={popup.kind === 'canned' ? 'canned-popup' : 'mention-popup'}>
+            <div class="suggest-head">
+              {popup.kind === 'canned' ? t('canned.popup_title') : t('mention.popup_title')}
+              {popup.query && <span class="muted"> · {popup.kind === 'canned' ? '/' : '@'}{popup.query}</span>}
+            </div>
+            {popup.loading ? (
+              <p class="suggest-empty">{t('common.loading')}</p>
+            ) : popup.error ? (
+              <p class="suggest-empty">{popup.error.status === 404 ? t('canned.unavailable') : errorText(popup.error)}</p>
+            ) : !popup.items.length ? (
+              <p class="suggest-empty">{popup.kind === 'canned' ? t('canned.none') : t('mention.none')}</p>
+            ) : (
+              <ul role="listbox" id={popupId} aria-label={popup.kind === 'canned' ? t('canned.popup_title') : t('mention.popup_title')}>
+                {popup.items.map((it, i) => (
+                  <li key={it.id} id={`${popupId}-${i}`} role="option" aria-selected={i === popup.index}
+                    class={i === popup.index ? 'active' : ''}
+                    data-testid={popup.kind === 'canned' ? 'canned-option' : 'mention-option'}
+                    onMouseDown={(e) => { e.preventDefault(); choose(it); }}
+                    onMouseEnter={() => setPopup({ ...popup, index: i })}>
+                    {popup.kind === 'canned' ? (
+                      <>
+                        <span class="suggest-main"><code>/{it.shortcut}</code> {it.title}</span>
+                        <span class="suggest-sub">{(it.body || '').slice(0, 110)}</span>
+                      </>
+                    ) : (
+                      <span class="suggest-main">{it.name} <span class="muted">{it.email}</span></span>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <div class="suggest-foot muted">{t('suggest.hint')}</div>
+          </div>
+        )}
+        <label class="sr-only" for={`composer-${conv.id}`}>
+          {mode === 'note' ? t('composer.note_label') : t('composer.reply_label')}
+        </label>
+        <textarea id={`composer-${conv.id}`} ref={area} value={text} rows={3}
+          placeholder={mode === 'note' ? t('composer.note_placeholder') : t('composer.reply_placeholder')}
+          onInput={onInput} onKeyDown={onKeyDown}
+          onClick={(e) => updatePopup(text, e.currentTarget.selectionStart)}
+          onBlur={() => setTimeout(() => setPopup(null), 150)}
+          aria-autocomplete="list" aria-controls={popup ? popupId : undefined}
+          aria-activedescendant={active ? `${popupId}-${popup.index}` : undefined}
+          data-testid="composer-input" />
+      </div>
+      {error && <p class="form-error" role="alert">{errorText(error)}</p>}
+      <div class="composer-foot">
+        <span class="muted small">{mode === 'note' ? t('composer.note_hint') : t('composer.hint')}</span>
+        <button type="button" class={`btn ${mode === 'note' ? 'btn-note' : 'btn-primary'}`} onClick={send}
+          disabled={sending || !text.trim()} data-testid="send-btn">
+          <Icon name="send" size={16} />
+          {mode === 'note' ? t('composer.save_note') : t('composer.send')}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -21,6 +21,9 @@
 #   c'') event stream fan-out: bench/stream_fanout holds 1,000 agent WebSockets and posts 50
 #      messages one by one; time from each message's created_at (written just before its
 #      commit) to its arrival on every stream, p50/p99 (target p99 < 50 ms);
+#   c''') idle widget WebSockets: bench/widget_idle.py opens 15,000 visitor WebSockets from 3
+#      processes (a process may hold 20,000 files here) after creating their sessions; server
+#      memory per connection = RSS growth / connections (target <= 4 KB);
 #   e) all figures go to bench/RESULTS.md as a Markdown table and to stdout.
 #
 # Loopback only; every phase is bounded in time; every server started here is stopped by its
@@ -509,6 +512,48 @@ row "Event fan-out to $FANOUT_STREAMS agent streams, p50 / p99 (ms)" \
     "$FAN_P50 / $FAN_P99 ($(field deliveries "$fan") deliveries, $FAN_LOST lost)" \
     "from the message's created_at (before its commit); after the 201: $(field ack_p50_ms "$fan") / $(field ack_p99_ms "$fan")" \
     "p99 < 50" "$res"
+
+# ---- c''') idle chat-widget WebSockets: server memory per connection ----
+
+STAGE=widget-idle
+WIDGET_CONNS=${WIDGET_CONNS:-15000}
+log "c''') $WIDGET_CONNS idle widget WebSockets from 3 processes"
+D4=$OUT/widget-data
+mkdir -p "$D4"
+timeout 60 "$KP_BIN" user add --data "$D4" --email wid@x.test --name Wid --role admin \
+    --password benchpass1 >"$OUT/wid-user.out" 2>&1 || die "'knotenpunkt user add' failed"
+WTOKEN=$(timeout 60 "$KP_BIN" user token --data "$D4" --email wid@x.test 2>/dev/null | tail -n1 | tr -d '[:space:]')
+(
+    # a process may hold 20,000 open files here: the server gets them all
+    ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    KNOTENPUNKT_MAX_CONNECTIONS=$((WIDGET_CONNS + 1000)) start_kp serve "$D4" serve-widget 15
+    echo "$KP_PID $KP_PORT" >"$OUT/widget-server"
+    wait "$KP_PID" 2>/dev/null || true
+) &
+WSUB=$!
+PIDS+=("$WSUB")
+for ((i = 0; i < 100; i++)); do [ -s "$OUT/widget-server" ] && break; sleep 0.1; done
+read -r WPID WPORT <"$OUT/widget-server" || die "the widget server did not start"
+PIDS+=("$WPID")
+resp=$(curl -sS --max-time 10 -X POST -H "Authorization: Bearer $WTOKEN" \
+    -H 'Content-Type: application/json' -d '{"name":"Shop chat","channel":"webchat"}' \
+    "http://127.0.0.1:$WPORT/api/v1/inboxes") || die "POST /api/v1/inboxes failed"
+WINBOX=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["id"])' "$resp")
+wid=$(timeout 300 python3 bench/widget_idle.py "$WPORT" "$WPID" "$WINBOX" "$WIDGET_CONNS" 3 \
+    2>"$OUT/widget_idle.err") || true
+printf '%s\n' "$wid" >"$OUT/widget_idle.txt"
+[ -s "$OUT/widget_idle.err" ] && sed 's/^/  /' "$OUT/widget_idle.err" >&2
+stop_pid "$WPID"
+wait "$WSUB" 2>/dev/null || true
+WID_BYTES=$(field bytes_per_connection "$wid")
+WID_N=$(field connections "$wid")
+[ -n "$WID_BYTES" ] || die "widget_idle printed no figures (see $OUT/widget_idle.err)"
+res=$(verdict "$WID_BYTES" "<" 4097)
+[ "$WID_N" -ge "$WIDGET_CONNS" ] || res=MISSED
+row "Idle widget WebSockets: server memory per connection (bytes)" \
+    "$WID_BYTES at $WID_N connections ($(field failed "$wid") failed)" \
+    "RSS $(field rss_before_kb "$wid") kB with the sessions, $(field rss_after_kb "$wid") kB with the sockets open" \
+    "<= 4096" "$res"
 
 # ---- d) start-up time ----
 

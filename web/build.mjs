@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // build.mjs OUTDIR [DEPFILE] - bundles the agent workspace and the chat widget with esbuild into
-// OUTDIR (index.html, app.js, app.css, widget.js, shop.html); Meson embeds them in the binary.
+// OUTDIR (index.html, app.js, app.css; widget.js, the loader a website embeds, and frame.html,
+// frame.js, frame.css, the chat window it opens in an iframe; shop.html and shop.css, the demo
+// shop); Meson embeds them in the binary.
 // DEPFILE, when given, lists every source read, so that Ninja rebuilds when one changes.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -35,13 +37,17 @@ const builds = [
   { ...common, entryPoints: ['src/app/app.css'], outfile: join(outdir, 'app.css') },
   { ...common, entryPoints: ['src/widget/widget.js'], outfile: join(outdir, 'widget.js'),
     format: 'iife' },
+  { ...common, entryPoints: ['src/widget/frame.js'], outfile: join(outdir, 'frame.js'),
+    format: 'iife' },
+  { ...common, entryPoints: ['src/widget/frame.css'], outfile: join(outdir, 'frame.css') },
+  { ...common, entryPoints: ['src/shop/shop.css'], outfile: join(outdir, 'shop.css') },
 ];
 const inputs = new Set();
 for (const b of builds) {
   const r = await esbuild.build(b);
   for (const f of Object.keys(r.metafile.inputs)) inputs.add(resolve(here, f));
 }
-for (const page of ['src/app/index.html', 'src/shop/shop.html']) {
+for (const page of ['src/app/index.html', 'src/shop/shop.html', 'src/widget/frame.html']) {
   copyFileSync(join(here, page), join(outdir, page.split('/').pop()));
   inputs.add(join(here, page));
 }

@@ -19,10 +19,13 @@ struct kp_stream;
 struct kp_auth_cache;
 struct kp_cache;
 struct kp_bus;
+struct kp_visitors;
+struct kp_online;
 
 struct kp_api_limits {
     int json_depth;
     size_t max_attachment_bytes;
+    size_t max_body_bytes; /* of a request: base64 attachments must fit */
 };
 
 /* The application: one per process, owned by src/app/hub.c. */
@@ -42,8 +45,11 @@ struct kp_api {
     atomic_int *open_connections, *open_websockets; /* of every loop, for the metrics */
     struct kp_api_limits limits;
     int64_t started_ms;
-    bool cookie_secure; /* add Secure to the session cookie (behind TLS) */
-    bool demo;          /* demo mode: the demo shop page is served */
+    bool cookie_secure;        /* add Secure to the session cookie (behind TLS) */
+    bool demo;                 /* demo mode: the demo shop page is served */
+    const char *demo_customer; /* demo mode: shop id of the customer signed in to the demo shop */
+    struct kp_visitors *visitors; /* this loop's chat widget connections (visitor.h) */
+    struct kp_online *online;     /* agents with an open stream, every loop's (online.h) */
 };
 
 enum kp_access { KP_PUBLIC, KP_AGENT, KP_ADMIN };
@@ -136,6 +142,8 @@ extern const struct kp_route kp_api_audit_routes[];
 extern const struct kp_route kp_api_canned_routes[];
 extern const struct kp_route kp_api_notifications_routes[];
 extern const struct kp_route kp_api_web_routes[];
+extern const struct kp_route kp_api_widget_routes[];
+extern const struct kp_route kp_api_visitor_routes[];
 
 /* True for the channels Knotenpunkt knows ("api", "email", "whatsapp", ...). */
 bool kp_api_channel_is_known(const char *channel);

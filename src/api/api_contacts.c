@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* api_contacts.c - /api/v1/contacts: the people who write in, with their identities on every
- * channel (email, phone, channel ids, shop id) and free-form attributes. */
+ * channel (email, phone, channel ids, shop id) and free-form attributes, and what they did on
+ * the website (pages viewed, from the chat widget). */
 #include "api.h"
 
 struct contact_write {
@@ -183,6 +184,25 @@ static void identity_delete(struct kp_call *call)
     kp_call_write(call, w, write_run, write_done);
 }
 
+/* GET /contacts/{id}/events: page views, newest first, for those who may see the contact. */
+static void events(struct kp_call *call)
+{
+    int64_t limit, before;
+    if (kp_call_query_int(call, "limit", 1, KP_QUERY_MAX_LIMIT, 50, &limit) ||
+        kp_call_query_int(call, "before", 1, INT64_MAX, 0, &before))
+        return;
+    struct kp_viewer v = kp_call_viewer(call);
+    json_t *items;
+    int rc = KP_STORE(call->api->store, contact_access, &v, call->ids[0]);
+    if (!rc)
+        rc = KP_STORE(call->api->store, visitor_event_list, call->ids[0], before, (int)limit,
+                      &items);
+    if (rc)
+        kp_call_store_error(call, rc, "contact");
+    else
+        kp_call_json(call, 200, json_pack("{so}", "items", items));
+}
+
 const struct kp_route kp_api_contacts_routes[] = {
     {"GET", "/api/v1/contacts", list, KP_AGENT, false},
     {"POST", "/api/v1/contacts", create, KP_AGENT, true},
@@ -190,5 +210,6 @@ const struct kp_route kp_api_contacts_routes[] = {
     {"PATCH", "/api/v1/contacts/{id}", update, KP_AGENT, true},
     {"POST", "/api/v1/contacts/{id}/identities", identity_add, KP_AGENT, true},
     {"DELETE", "/api/v1/contacts/{id}/identities/{identity_id}", identity_delete, KP_AGENT, false},
+    {"GET", "/api/v1/contacts/{id}/events", events, KP_AGENT, false},
     {0},
 };

@@ -3,11 +3,16 @@
  * api_inboxes.c - /api/v1/inboxes and the generic API channel: POST /inboxes/{id}/messages takes
  * an inbound message with its sender's identity, links it to a contact and a conversation, and
  * answers only after the commit that holds it. Retries (same Idempotency-Key or external_id)
- * answer the first result and store nothing.
+ * answer the first result and store nothing. A webchat inbox has a chat widget: its secret
+ * (made with the inbox), the snippet for web pages and the widget's settings are under
+ * /inboxes/{id}/widget, for admins.
  */
 #include "api.h"
+#include "api_widget.h"
 #include "metrics.h"
 #include "../base/clock.h"
+
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -47,6 +52,7 @@ struct inbox_write {
     int64_t actor, id, team_id;
     const char *name, *channel;
     bool update;
+    char secret[KP_WIDGET_SECRET_LEN + 1]; /* of a new webchat inbox */
 };
 
 static int write_run(struct kp_store *s, void *ctx)
@@ -54,6 +60,8 @@ static int write_run(struct kp_store *s, void *ctx)
     struct inbox_write *w = ctx;
     int rc = w->update ? KP_STORE(s, inbox_update, w->id, w->name, w->team_id)
                        : KP_STORE(s, inbox_create, w->name, w->channel, w->team_id, &w->id);
+    if (!rc && w->secret[0])
+        rc = KP_STORE(s, widget_secret, w->id, w->secret);
     if (!rc)
         rc = KP_STORE(s, audit_add, w->actor, w->update ? "inbox.update" : "inbox.create", "inbox",
                       w->id, NULL);
@@ -99,7 +107,165 @@ static void create(struct kp_call *call)
         kp_call_error(call, 400, "invalid_value", "team_id", "team_id must be a team id or null");
         return;
     }
+    if (strcmp(w->channel, "webchat") == 0)
+        kp_api_widget_new_secret(w->secret);
     kp_call_write(call, w, write_run, write_done);
+}
+
+/* ---- the chat widget of a webchat inbox ---- */
+
+/* The Host header when it is a plain host[:port], else "localhost". */
+static const char *snippet_host(struct kp_call *call)
+{
+    const char *host = kp_http_header(call->req->http, "Host");
+    if (!host || !host[0] || strlen(host) > 255 ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+            strlen(host))
+        return "localhost";
+    return host;
+}
+
+static void widget_answer(struct kp_call *call, int64_t inbox_id)
+{
+    struct kp_widget *w = kp_call_alloc(call, sizeof(*w));
+    int rc = KP_STORE(call->api->store, widget_get, inbox_id, w);
+    if (rc == KP_ENOTFOUND) {
+        json_t *inbox;
+        rc = KP_STORE(call->api->store, inbox_get, inbox_id, &inbox);
+        json_decref(inbox);
+        if (rc == 0)
+            kp_call_error(call, 404, "not_found", NULL,
+                          "inbox %lld has no chat widget: its channel is not webchat",
+                          (long long)inbox_id);
+        else
+            kp_call_store_error(call, rc, "inbox");
+        return;
+    }
+    if (rc) {
+        kp_call_store_error(call, rc, "widget");
+        return;
+    }
+    char *snippet = kp_arena_printf(
+        &call->req->arena,
+        "<script src=\"%s://%s/widget/v1/widget.js\" data-inbox=\"%lld\" async></script>",
+        call->api->cookie_secure ? "https" : "http", snippet_host(call), (long long)inbox_id);
+    json_t *origins = json_array();
+    for (const char *p = w->origins; *p;) {
+        size_t len = strcspn(p, " ");
+        json_array_append_new(origins, json_stringn(p, len));
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    kp_call_json(call, 200,
+                 json_pack("{sIsssss{ssss}so}", "inbox_id", (json_int_t)inbox_id, "secret",
+                           w->secret, "snippet", snippet, "greeting", "de", w->greeting_de, "en",
+                           w->greeting_en, "allowed_origins", origins));
+}
+
+static void widget_get(struct kp_call *call)
+{
+    widget_answer(call, call->ids[0]);
+}
+
+struct widget_write {
+    int64_t actor, id;
+    char secret[KP_WIDGET_SECRET_LEN + 1]; /* rotate; "" = settings */
+    struct kp_widget_change ch;
+    json_t *detail; /* borrowed from the body */
+};
+
+static int widget_run(struct kp_store *s, void *ctx)
+{
+    struct widget_write *w = ctx;
+    int rc = w->secret[0] ? KP_STORE(s, widget_secret, w->id, w->secret)
+                          : KP_STORE(s, widget_update, w->id, &w->ch);
+    if (!rc)
+        rc = KP_STORE(s, audit_add, w->actor, w->secret[0] ? "inbox.widget_rotate" : "inbox.widget",
+                      "inbox", w->id, w->detail);
+    return rc;
+}
+
+static void widget_done(struct kp_call *call, void *ctx, int rc)
+{
+    struct widget_write *w = ctx;
+    if (rc == KP_EINVAL || rc == KP_ENOTFOUND)
+        widget_answer(call, w->id); /* answers why: no such inbox, or not webchat */
+    else if (rc)
+        kp_call_store_error(call, rc, "widget");
+    else
+        widget_answer(call, w->id);
+}
+
+static void widget_rotate(struct kp_call *call)
+{
+    struct widget_write *w = kp_call_write_ctx(call, sizeof(*w));
+    w->actor = call->auth.who.agent_id;
+    w->id = call->ids[0];
+    kp_api_widget_new_secret(w->secret);
+    kp_call_write(call, w, widget_run, widget_done);
+}
+
+/* "https://shop.example" or "http://localhost:8080": a scheme, a host and perhaps a port. */
+static bool valid_origin(const char *o)
+{
+    const char *host = strncasecmp(o, "https://", 8) == 0  ? o + 8
+                       : strncasecmp(o, "http://", 7) == 0 ? o + 7
+                                                           : NULL;
+    if (!host || !*host || strlen(o) > KP_WIDGET_ORIGIN_MAX)
+        return false;
+    size_t h = strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+    if (h == 0 || host[0] == '.' || host[0] == '-')
+        return false;
+    if (host[h] == ':') {
+        size_t d = strspn(host + h + 1, "0123456789");
+        return d >= 1 && d <= 5 && host[h + 1 + d] == '\0';
+    }
+    return host[h] == '\0';
+}
+
+static void widget_update(struct kp_call *call)
+{
+    static const struct kp_json_field fields[] = {
+        {"greeting_de", KP_JSON_STRING, false, false, KP_WIDGET_GREETING_MAX},
+        {"greeting_en", KP_JSON_STRING, false, false, KP_WIDGET_GREETING_MAX},
+        {"allowed_origins", KP_JSON_ARRAY, false, false, KP_WIDGET_ORIGINS_MAX},
+    };
+    if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
+        return;
+    struct widget_write *w = kp_call_write_ctx(call, sizeof(*w));
+    w->actor = call->auth.who.agent_id;
+    w->id = call->ids[0];
+    w->detail = call->body;
+    w->ch.greeting_de = kp_json_str(call->body, "greeting_de");
+    w->ch.greeting_en = kp_json_str(call->body, "greeting_en");
+    json_t *origins = json_object_get(call->body, "allowed_origins");
+    if (!w->ch.greeting_de && !w->ch.greeting_en && !origins) {
+        kp_call_error(call, 400, "missing_field", NULL,
+                      "nothing to change: send greeting_de, greeting_en or allowed_origins");
+        return;
+    }
+    if (origins) {
+        struct kp_buf b;
+        kp_buf_init(&b, 0);
+        size_t i;
+        json_t *o;
+        json_array_foreach(origins, i, o)
+        {
+            const char *v = json_string_value(o);
+            if (!v || !valid_origin(v)) {
+                kp_buf_release(&b);
+                kp_call_error(call, 400, "invalid_value", "allowed_origins",
+                              "allowed_origins must be origins like \"https://shop.example\" "
+                              "(scheme, host, optional port; no path)");
+                return;
+            }
+            kp_buf_printf(&b, "%s%s", i ? " " : "", v); /* browsers send exactly this form */
+        }
+        w->ch.origins = kp_arena_strdup(&call->req->arena, b.data ? b.data : "");
+        kp_buf_release(&b);
+    }
+    kp_call_write(call, w, widget_run, widget_done);
 }
 
 static void update(struct kp_call *call)
@@ -295,5 +461,8 @@ const struct kp_route kp_api_inboxes_routes[] = {
     {"GET", "/api/v1/inboxes/{id}", get, KP_AGENT, false},
     {"PATCH", "/api/v1/inboxes/{id}", update, KP_ADMIN, true},
     {"POST", "/api/v1/inboxes/{id}/messages", ingest, KP_AGENT, true},
+    {"GET", "/api/v1/inboxes/{id}/widget", widget_get, KP_ADMIN, false},
+    {"PATCH", "/api/v1/inboxes/{id}/widget", widget_update, KP_ADMIN, true},
+    {"POST", "/api/v1/inboxes/{id}/widget/rotate", widget_rotate, KP_ADMIN, false},
     {0},
 };

@@ -3,6 +3,7 @@
 #include "bus.h"
 #include "auth.h"
 #include "stream.h"
+#include "visitor.h"
 
 struct msg {
     struct kp_notice n;
@@ -22,6 +23,7 @@ static void apply(struct kp_api *api, const struct kp_notice *n)
     switch (n->kind) {
     case KP_NOTICE_EVENT:
         kp_stream_publish(api->stream, &n->ev);
+        kp_visitor_publish(api->visitors, &n->ev);
         break;
     case KP_NOTICE_AGENT:
         kp_auth_cache_clear(api->auth);
@@ -36,6 +38,15 @@ static void apply(struct kp_api *api, const struct kp_notice *n)
         break;
     case KP_NOTICE_PRESENCE:
         kp_stream_presence(api->stream, &n->presence);
+        break;
+    case KP_NOTICE_VISITOR_TYPING:
+        kp_stream_visitor_typing(api->stream, n->visitor.conversation_id, n->visitor.typing);
+        break;
+    case KP_NOTICE_WIDGET_OPEN:
+        kp_visitor_open(api->visitors, &n->visitor);
+        break;
+    case KP_NOTICE_AGENTS_ONLINE:
+        kp_visitor_agents_changed(api->visitors);
         break;
     }
 }

@@ -2,6 +2,8 @@
 /* metrics.c - counters and histograms for /metrics (see metrics.h). Loop thread only, except
  * the writer's own counters, which are atomics. */
 #include "metrics.h"
+
+#include <malloc.h>
 #include "stream.h"
 
 enum { MAX_ROUTES = 96, MAX_STATUS = 16, MAX_CHANNELS = 16 };
@@ -144,8 +146,10 @@ int kp_metrics_render(struct kp_api *api, struct kp_buf *out)
                   "# HELP kp_http_connections_open Open client connections.\n"
                   "# TYPE kp_http_connections_open gauge\nkp_http_connections_open %zu\n"
                   "# HELP kp_writer_queue Write jobs waiting or running.\n"
-                  "# TYPE kp_writer_queue gauge\nkp_writer_queue %zu\n",
-                  websockets, connections, kp_writer_pending(api->writer));
+                  "# TYPE kp_writer_queue gauge\nkp_writer_queue %zu\n"
+                  "# HELP kp_heap_bytes Heap memory in use (malloc), all threads.\n"
+                  "# TYPE kp_heap_bytes gauge\nkp_heap_bytes %zu\n",
+                  websockets, connections, kp_writer_pending(api->writer), mallinfo2().uordblks);
     uv_mutex_unlock(&m->mu);
     return 0;
 }

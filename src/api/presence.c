@@ -45,6 +45,12 @@ int64_t kp_presence_viewing(const struct kp_presence *p, uint64_t conn)
     return e ? e->conversation_id : 0;
 }
 
+bool kp_presence_typing(const struct kp_presence *p, uint64_t conn)
+{
+    const struct entry *e = find(p, conn);
+    return e && e->typing;
+}
+
 const char *kp_presence_agent_name(const struct kp_presence *p, int64_t agent_id)
 {
     for (size_t i = 0; i < p->n; i++)

@@ -19,6 +19,8 @@ void kp_presence_free(struct kp_presence *p);
 
 /* The conversation the connection views in this replica, 0 when none. */
 int64_t kp_presence_viewing(const struct kp_presence *p, uint64_t conn);
+/* Whether the connection types (in what it views) in this replica. */
+bool kp_presence_typing(const struct kp_presence *p, uint64_t conn);
 /* The name this replica holds for the agent, or NULL when none of his connections is in it. */
 const char *kp_presence_agent_name(const struct kp_presence *p, int64_t agent_id);
 /* Applies a change: the connection now views ch->conversation_id (0 removes it) and types

@@ -5,9 +5,12 @@
  */
 #include "stream.h"
 #include "bus.h"
+#include "online.h"
 #include "presence.h"
+#include "visitor.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/tmpl.h"
 #include "../proto/websocket.h"
 
 #include <stdarg.h>
@@ -27,7 +30,7 @@ struct client {
     struct kp_stream *stream;
     int64_t agent_id;
     bool admin;
-    int64_t teams[MAX_TEAMS];
+    int64_t *teams; /* malloc'd, n_teams long: most agents are in a team or two */
     size_t n_teams;
     int64_t last_id;         /* newest event id sent: replay and live never send one twice */
     uint8_t cred[32];        /* hash of the session or token it was opened with */
@@ -64,6 +67,32 @@ int kp_stream_new(struct kp_api *api, struct kp_stream **out)
     uv_unref((uv_handle_t *)&s->typing_timer); /* the loop ends when its server is gone */
     *out = s;
     return 0;
+}
+
+/* Loads the agent's teams into c (replacing what it had). */
+static int load_teams(struct kp_store *store, struct client *c)
+{
+    int64_t teams[MAX_TEAMS];
+    size_t n = MAX_TEAMS;
+    int rc = KP_STORE(store, agent_teams, c->agent_id, teams, &n);
+    free(c->teams);
+    c->teams = NULL;
+    c->n_teams = 0;
+    if (rc)
+        return rc;
+    if (n) {
+        c->teams = kp_xmalloc(n * sizeof(*teams));
+        memcpy(c->teams, teams, n * sizeof(*teams));
+    }
+    c->n_teams = n;
+    return 0;
+}
+
+static void client_free(struct client *c)
+{
+    if (c)
+        free(c->teams);
+    free(c);
 }
 
 void kp_stream_free(struct kp_stream *s)
@@ -191,6 +220,15 @@ static void send_error(struct kp_conn *conn, const char *fmt, ...)
     free(text);
 }
 
+/* An agent came online or went offline: every loop tells its chat visitors when that changes
+ * whether someone can answer them. */
+static void post_online(struct kp_api *api)
+{
+    struct kp_notice n = {.kind = KP_NOTICE_AGENTS_ONLINE};
+    for (size_t i = 0; i < api->n_peers; i++)
+        kp_bus_post(api->peers[i], &n);
+}
+
 /* Tells every loop (this one too, through its bus) what c views and whether it types. */
 static void post_presence(struct kp_stream *s, const struct client *c)
 {
@@ -225,6 +263,7 @@ void kp_stream_presence(struct kp_stream *s, const struct kp_presence_change *ch
 {
     /* the conversations whose picture may change: the one viewed now and the one left */
     int64_t left = kp_presence_viewing(s->presence, ch->conn);
+    bool was_typing = kp_presence_typing(s->presence, ch->conn);
     int64_t convs[2] = {ch->conversation_id, left != ch->conversation_id ? left : 0};
     struct kp_buf before[2], after;
     for (int i = 0; i < 2; i++) {
@@ -242,6 +281,13 @@ void kp_stream_presence(struct kp_stream *s, const struct kp_presence_change *ch
     else if (ch->conversation_id)
         KP_STORE(s->store, agent_principal, ch->agent_id, &who);
     kp_presence_apply(s->presence, ch, who.name);
+    /* a chat visitor sees the agent type in his conversation (each loop tells its own) */
+    char first[64];
+    kp_tmpl_first_word(who.name, first, sizeof(first));
+    if (was_typing && (left != ch->conversation_id || !ch->typing))
+        kp_visitor_agent_typing(s->api->visitors, left, first, false);
+    if (ch->typing && (!was_typing || left != ch->conversation_id))
+        kp_visitor_agent_typing(s->api->visitors, ch->conversation_id, first, true);
     struct client *origin = NULL;
     for (struct client *c = s->clients; c && !origin; c = c->next)
         if (c->key == ch->conn)
@@ -264,6 +310,17 @@ void kp_stream_presence(struct kp_stream *s, const struct kp_presence_change *ch
         kp_buf_release(&before[i]);
     }
     kp_buf_release(&after);
+}
+
+void kp_stream_visitor_typing(struct kp_stream *s, int64_t conversation_id, bool typing)
+{
+    char frame[112];
+    int len = snprintf(frame, sizeof(frame),
+                       "{\"type\":\"visitor_typing\",\"conversation_id\":%lld,\"typing\":%s}",
+                       (long long)conversation_id, typing ? "true" : "false");
+    for (struct client *c = s->clients; c; c = c->next)
+        if (c->viewing == conversation_id)
+            kp_ws_send(c->conn, frame, (size_t)len);
 }
 
 /* Earliest end of a typing period on this loop, or stops the timer when nobody types. */
@@ -437,8 +494,10 @@ static void on_close(struct kp_conn *conn, void *user)
             c->typing = false;
             post_presence(s, c); /* gone: the others see it leave */
         }
+        if (kp_online_remove(s->api->online, c->agent_id))
+            post_online(s->api);
     }
-    free(c);
+    client_free(c);
 }
 
 static const struct kp_ws_handler handler = {.on_message = on_message, .on_close = on_close};
@@ -457,16 +516,15 @@ void kp_stream_agent_changed(struct kp_stream *s, int64_t agent_id)
         if (c->agent_id != agent_id)
             continue;
         struct kp_principal who;
-        size_t n = MAX_TEAMS;
         if (KP_STORE(s->store, agent_principal, agent_id, &who) || !who.active ||
-            KP_STORE(s->store, agent_teams, agent_id, c->teams, &n)) {
+            load_teams(s->store, c)) {
             c->n_teams = 0;
             c->admin = false;
             kp_ws_close(c->conn, 4403, "access revoked");
             continue;
         }
         c->admin = who.admin;
-        c->n_teams = n;
+        kp_online_update(s->api->online, agent_id, who.admin, c->teams, c->n_teams);
         /* what it views it may no longer see */
         struct kp_viewer v = {.agent_id = agent_id, .admin = who.admin};
         int64_t team, assignee;
@@ -549,16 +607,15 @@ static void stream_open(struct kp_call *call)
     c->agent_id = call->auth.who.agent_id;
     memcpy(c->cred, call->auth.hash, sizeof(c->cred));
     c->admin = call->auth.who.admin;
-    c->n_teams = MAX_TEAMS;
-    if (KP_STORE(api->store, agent_teams, c->agent_id, c->teams, &c->n_teams)) {
-        free(c);
+    if (load_teams(api->store, c)) {
+        client_free(c);
         kp_call_store_error(call, KP_EIO, "teams");
         return;
     }
     /* the newest committed event: live pushes start after it */
     int64_t newest = 0;
     if (KP_STORE(api->store, event_last, &newest)) {
-        free(c);
+        client_free(c);
         kp_call_store_error(call, KP_EIO, "events");
         return;
     }
@@ -568,7 +625,7 @@ static void stream_open(struct kp_call *call)
     struct kp_conn *conn = call->req->conn;
     int rc = kp_req_upgrade(call->req, &handler, c);
     if (rc) {
-        free(c);
+        client_free(c);
         if (rc != KP_EIO)
             kp_call_error(call, 400, "websocket_required", NULL, "cannot upgrade");
         return;
@@ -579,6 +636,8 @@ static void stream_open(struct kp_call *call)
         s->clients->prev = c;
     s->clients = c;
     s->n++;
+    if (kp_online_add(api->online, c->agent_id, c->admin, c->teams, c->n_teams))
+        post_online(api);
     json_t *hello = json_pack("{sssIsI}", "type", "hello", "agent_id", (json_int_t)c->agent_id,
                               "last_event_id", (json_int_t)newest);
     char *text = json_dumps(hello, JSON_COMPACT);

@@ -31,5 +31,8 @@ void kp_stream_notification(struct kp_stream *s, int64_t agent_id, int64_t id);
  * loop's picture follows, and its clients that view an affected conversation get
  * {"type":"presence",...} when the picture of it changed (presence.h). */
 void kp_stream_presence(struct kp_stream *s, const struct kp_presence_change *ch);
+/* A chat visitor started or stopped typing in the conversation: this loop's clients that view
+ * it get {"type":"visitor_typing","conversation_id":N,"typing":bool}. */
+void kp_stream_visitor_typing(struct kp_stream *s, int64_t conversation_id, bool typing);
 
 #endif

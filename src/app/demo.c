@@ -14,6 +14,7 @@
  */
 #include "demo.h"
 #include "pipeline.h"
+#include "../api/api_widget.h"
 #include "../base/clock.h"
 
 enum {
@@ -615,10 +616,18 @@ static int seed_staff(struct demo *d, const char *password_hash)
                 (rc = KP_STORE(s, team_member, d->teams[t], d->agents[i], true)))
                 return rc;
     }
-    for (int i = 0; i < N_INBOXES; i++)
+    for (int i = 0; i < N_INBOXES; i++) {
         if ((rc = KP_STORE(s, inbox_create, inboxes[i].name, inboxes[i].channel,
                            d->teams[inboxes[i].team], &d->inboxes[i])))
             return rc;
+        if (strcmp(inboxes[i].channel, "webchat") == 0) {
+            /* random, unlike the rest: a demo published somewhere must not share its secret */
+            char secret[KP_WIDGET_SECRET_LEN + 1];
+            kp_api_widget_new_secret(secret);
+            if ((rc = KP_STORE(s, widget_secret, d->inboxes[i], secret)))
+                return rc;
+        }
+    }
     d->info.admin_id = d->agents[0];
     d->info.teams = N_TEAMS;
     d->info.agents = N_AGENTS;
@@ -956,6 +965,34 @@ static int seed_conversation(struct demo *d)
     return 0;
 }
 
+/* The customer signed in to the demo shop: the first German contact with an email address and
+ * two identities gets the shop account KP_DEMO_SHOP_CUSTOMER and a last order, so that the chat
+ * widget greets him by name and asks about it. */
+static int seed_shop_customer(struct demo *d)
+{
+    for (int i = 0; i < N_CONTACTS; i++) {
+        struct contact *c = &d->contacts[i];
+        unsigned kinds = 0;
+        for (int k = 0; k < ID_N; k++)
+            kinds += (c->kinds >> k) & 1u;
+        if (c->lang != DE || !(c->kinds & 1u << ID_EMAIL) || (c->kinds & 1u << ID_SHOP) ||
+            kinds != 2)
+            continue;
+        int rc = KP_STORE(d->s, identity_add, c->id, "shop", KP_DEMO_SHOP_CUSTOMER, NULL);
+        if (rc)
+            return rc;
+        c->kinds |= 1u << ID_SHOP;
+        snprintf(c->value[ID_SHOP], sizeof(c->value[ID_SHOP]), "%s", KP_DEMO_SHOP_CUSTOMER);
+        char order[16];
+        snprintf(order, sizeof(order), "KP-%06u", 100000 + (unsigned)(c->id * 7919 % 900000));
+        json_t *attrs = json_pack("{ss}", "last_order", order);
+        rc = KP_STORE(d->s, contact_update, c->id, NULL, attrs);
+        json_decref(attrs);
+        return rc;
+    }
+    return 0;
+}
+
 /* ---- canned answers ---- */
 
 static const struct {
@@ -1026,7 +1063,7 @@ static int seed_all(struct demo *d, const char *password_hash)
     for (int i = 0; i < N_CONVERSATIONS; i++)
         if ((rc = seed_conversation(d)))
             return rc;
-    return 0;
+    return seed_shop_customer(d);
 }
 
 int kp_demo_seed(struct kp_store *s, unsigned seed, const char *password_hash,

@@ -10,6 +10,10 @@
 
 #include "../store/store.h"
 
+/* The shop account of the demo customer who is signed in to the demo shop (/demo/shop): the
+ * first German contact with an email address gets it. */
+#define KP_DEMO_SHOP_CUSTOMER "cust-4711"
+
 /* What kp_demo_seed created. */
 struct kp_demo_info {
     int64_t admin_id;
@@ -17,13 +21,14 @@ struct kp_demo_info {
 };
 
 /*
- * Fills an empty store with demo data. password_hash is an argon2id hash string for every demo
- * agent (the caller computes it; NULL makes agents that cannot log in). Runs its own transaction
- * (begin/commit on s) and rolls it back on failure, so the store is either filled or untouched.
- * The same seed always gives the same teams, agents, contacts and texts; message times are
- * spread over the 60 days before the call.
- * Returns 0 with *out filled (out may be NULL), KP_EEXIST without writing anything when the
- * store already has agents, or another KP_E* code from the store.
+ * Fills an empty store with demo data (the webchat inbox with a widget secret, and a shop
+ * customer for the demo shop, KP_DEMO_SHOP_CUSTOMER). password_hash is an argon2id hash string for
+ * every demo agent (the caller computes it; NULL makes agents that cannot log in). Runs its own
+ * transaction (begin/commit on s) and rolls it back on failure, so the store is either filled or
+ * untouched. The same seed always gives the same teams, agents, contacts and texts; message times
+ * are spread over the 60 days before the call. Returns 0 with *out filled (out may be NULL),
+ * KP_EEXIST without writing anything when the store already has agents, or another KP_E* code from
+ * the store.
  */
 int kp_demo_seed(struct kp_store *s, unsigned seed, const char *password_hash,
                  struct kp_demo_info *out);

@@ -14,7 +14,9 @@
 #include "../api/bus.h"
 #include "../api/cache.h"
 #include "../api/metrics.h"
+#include "../api/online.h"
 #include "../api/stream.h"
+#include "../api/visitor.h"
 #include "../base/clock.h"
 #include "../base/log.h"
 
@@ -25,6 +27,7 @@ enum {
     DRAIN_MAX_MS = 30000,
     PRUNE_EVERY_MS = 3600 * 1000,
     EVENTS_KEPT_MS = 7 * 24 * 3600 * 1000LL,
+    VISITOR_EVENTS_KEPT_MS = 90 * 24 * 3600 * 1000LL,
     MAX_FRONTS = 64,
 };
 
@@ -50,6 +53,7 @@ struct hub {
     struct kp_api *peers[MAX_FRONTS];
     struct kp_writer *writer;
     struct kp_metrics *metrics;
+    struct kp_online *online; /* agents with an open stream, for the chat widget */
     struct kp_pipeline *pipeline;
     bool demo;
     uv_signal_t sigterm, sigint;
@@ -97,7 +101,9 @@ static void on_commit(void *ud, const struct kp_notice *notices, size_t n)
 static int prune_run(struct kp_store *s, void *ctx)
 {
     (void)ctx;
-    return KP_STORE(s, event_prune, kp_clock_now_ms() - EVENTS_KEPT_MS);
+    int64_t now = kp_clock_now_ms();
+    int rc = KP_STORE(s, event_prune, now - EVENTS_KEPT_MS);
+    return rc ? rc : KP_STORE(s, visitor_prune, now, now - VISITOR_EVENTS_KEPT_MS);
 }
 
 static void prune_done(void *ctx, int rc)
@@ -108,7 +114,8 @@ static void prune_done(void *ctx, int rc)
         kp_log_warn("cannot prune old events: %s", kp_strerror(rc));
 }
 
-/* The event log keeps a week, enough for any reconnect to catch up. */
+/* The event log keeps a week, enough for any reconnect to catch up; expired visitor sessions
+ * go, and page views after 90 days. */
 static void on_prune(uv_timer_t *t)
 {
     struct hub *h = t->data;
@@ -127,11 +134,12 @@ static bool front_idle(struct front *f, bool late)
 {
     struct kp_server *srv = f->api.server;
     bool first = f == &f->hub->fronts[0];
-    if (kp_server_busy(srv) ||
+    if (kp_server_busy(srv) || kp_visitor_busy(f->api.visitors) ||
         (first && (kp_writer_pending(f->hub->writer) || kp_pipeline_busy(f->hub->pipeline) ||
                    f->hub->prune_running))) {
         if (late && !f->drain_warned) {
-            kp_log_warn("still waiting for %zu requests to finish", kp_server_busy(srv));
+            kp_log_warn("still waiting for %zu requests to finish",
+                        kp_server_busy(srv) + kp_visitor_busy(f->api.visitors));
             f->drain_warned = true;
         }
         return false;
@@ -248,14 +256,18 @@ static int front_init(struct hub *h, size_t i, const struct kp_config *cfg)
     api->metrics = h->metrics;
     api->limits.json_depth = cfg->json_depth;
     api->limits.max_attachment_bytes = cfg->max_attachment;
+    api->limits.max_body_bytes = cfg->max_body;
     api->started_ms = kp_clock_now_ms();
     api->cookie_secure = cfg->cookie_secure;
     api->demo = h->demo;
+    api->demo_customer = h->demo ? KP_DEMO_SHOP_CUSTOMER : NULL;
+    api->online = h->online;
     api->peers = h->peers;
     api->n_peers = h->n;
     api->open_connections = &h->open_connections;
     api->open_websockets = &h->open_websockets;
     kp_stream_new(api, &api->stream);
+    kp_visitor_new(api, &api->visitors);
     kp_auth_cache_new(&api->auth);
     kp_cache_new(cfg->cache_bytes, &api->cache);
     kp_bus_init(api);
@@ -289,6 +301,7 @@ static void front_release(struct front *f, size_t i)
         uv_loop_close(api->loop);
     kp_store_close(api->store);
     kp_stream_free(api->stream);
+    kp_visitor_free(api->visitors);
     kp_auth_cache_free(api->auth);
     kp_cache_free(api->cache);
     kp_bus_release(api);
@@ -317,6 +330,7 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
     for (size_t i = 0; i < h.n; i++)
         h.peers[i] = &h.fronts[i].api;
     kp_metrics_new(&h.metrics);
+    kp_online_new(&h.online);
     if ((rc = kp_writer_new(uv_default_loop(), wstore, &h.writer))) {
         kp_store_close(wstore);
         goto out;
@@ -372,6 +386,7 @@ out:
         front_release(&h.fronts[i], i);
     kp_pipeline_free(h.pipeline);
     kp_metrics_free(h.metrics);
+    kp_online_free(h.online);
     free(h.fronts);
     if (!rc)
         kp_log_info("stopped cleanly");

@@ -67,6 +67,7 @@ struct kp_conv_query {
 struct kp_conv_change {
     const char *state;
     const char *priority;
+    const char *channel; /* the channel replies default to ("email" after a chat went offline) */
     int64_t team_id;     /* 0 = unchanged */
     int64_t assignee_id; /* 0 = unchanged, -1 = unassign */
 };
@@ -90,8 +91,9 @@ struct kp_message_new {
 /* An inbound message, normalised by its channel adapter. */
 struct kp_inbound {
     int64_t inbox_id;
+    int64_t contact_id;        /* 0 = link by identity; else this known contact (a chat visitor) */
     const char *channel;       /* "api", "email", ... */
-    const char *identity_kind; /* "email", "phone", "api", ... */
+    const char *identity_kind; /* "email", "phone", "api", ...; unused with contact_id */
     const char *identity_value;
     const char *sender_name;     /* may be NULL */
     const char *subject;         /* may be NULL */
@@ -125,9 +127,21 @@ enum kp_notice_kind {
     KP_NOTICE_EVENT,  /* ev was added to the event log: push it to the agents who may see it */
     KP_NOTICE_AGENT,  /* agent_id's role, activity or teams changed */
     KP_NOTICE_REVOKE, /* the session or token with this hash ended */
-    KP_NOTICE_NOTIFICATION, /* notification_id was stored for agent_id: push it to his streams */
-    KP_NOTICE_PRESENCE,     /* never from the store: a stream connection's presence changed,
-                             * posted by its event loop to every loop's bus directly */
+    KP_NOTICE_NOTIFICATION,   /* notification_id was stored for agent_id: push it to his streams */
+    KP_NOTICE_PRESENCE,       /* never from the store: a stream connection's presence changed,
+                               * posted by its event loop to every loop's bus directly */
+    KP_NOTICE_VISITOR_TYPING, /* a chat visitor types (or stopped) in visitor.conversation_id;
+                               * posted by the visitor's loop to every loop directly */
+    KP_NOTICE_WIDGET_OPEN,    /* the chat widgets of visitor.contact_id should open, showing
+                               * visitor.message_id's text when nonzero */
+    KP_NOTICE_AGENTS_ONLINE,  /* an agent's first stream opened or his last closed; posted by
+                               * the stream's loop to every loop directly */
+};
+
+/* What a chat visitor (src/api/visitor.c) does, for every event loop. */
+struct kp_visitor_notice {
+    int64_t contact_id, conversation_id, message_id;
+    bool typing;
 };
 
 /* What one agent stream connection views and whether the agent types there (in memory only). */
@@ -145,6 +159,7 @@ struct kp_notice {
     int64_t notification_id;            /* KP_NOTICE_NOTIFICATION */
     uint8_t hash[32];                   /* KP_NOTICE_REVOKE */
     struct kp_presence_change presence; /* KP_NOTICE_PRESENCE */
+    struct kp_visitor_notice visitor;   /* KP_NOTICE_VISITOR_TYPING, KP_NOTICE_WIDGET_OPEN */
 };
 
 /* A canned answer: a reusable reply text shared by every agent. */
@@ -174,6 +189,59 @@ struct kp_pipe_msg {
     int64_t id;
     size_t text_off, text_len;
     char lang[8]; /* the result, "" when unknown */
+};
+
+/* The website chat widget of a webchat inbox (sqlite/003_widget.sql). */
+enum {
+    KP_WIDGET_SECRET_LEN = 64,    /* hex characters of the 32 random bytes */
+    KP_WIDGET_GREETING_MAX = 500, /* bytes per language */
+    KP_WIDGET_ORIGINS_MAX = 20,   /* allowed origins per inbox */
+    KP_WIDGET_ORIGIN_MAX = 200,   /* bytes of one origin, "https://shop.example" */
+    KP_VISITOR_URL_MAX = 2048,
+    KP_VISITOR_TITLE_MAX = 300,
+    KP_VISITOR_EVENTS_PER_MINUTE = 30, /* per contact; more are refused with KP_EBUSY */
+};
+
+struct kp_widget {
+    int64_t inbox_id, team_id; /* team_id 0: the inbox has none */
+    char secret[KP_WIDGET_SECRET_LEN + 1];
+    char greeting_de[KP_WIDGET_GREETING_MAX + 1], greeting_en[KP_WIDGET_GREETING_MAX + 1];
+    /* allowed origins separated by single spaces, "" = any */
+    char origins[KP_WIDGET_ORIGINS_MAX * (KP_WIDGET_ORIGIN_MAX + 1) + 1];
+};
+
+/* NULL fields stay as they are; "" clears a greeting or the origins. */
+struct kp_widget_change {
+    const char *greeting_de, *greeting_en;
+    const char *origins; /* space separated, already checked */
+};
+
+/* A visitor session of the widget: the browser keeps a random token, the store its hash. */
+struct kp_visitor_session {
+    int64_t inbox_id, contact_id;
+    bool identified; /* opened with a signed user (shop login), not anonymously */
+};
+
+/* A signed-in shop customer as the widget's snippet names him (already verified). */
+struct kp_visitor_user {
+    const char *id;    /* the shop's customer id, identity ("shop", id); "" or NULL = none */
+    const char *email; /* identity ("email", email); "" or NULL = none */
+    const char *name;  /* may be NULL */
+};
+
+/* A page the visitor viewed; seconds_prev >= 0 is the time spent on the page before. */
+struct kp_visitor_event {
+    int64_t contact_id;
+    const char *url, *title; /* title may be NULL */
+    int64_t seconds_prev;    /* -1 = unknown */
+};
+
+/* What a greeting can build on (kp_api_widget_greeting). */
+struct kp_visitor_facts {
+    char name[201];      /* the contact's name, "" when none */
+    char last_order[65]; /* contact attribute last_order, "" when none */
+    char subject[201];   /* newest unresolved conversation's subject, "" when none */
+    char email[255];     /* first email identity, "" when none */
 };
 
 struct kp_store_ops {
@@ -328,6 +396,60 @@ struct kp_store_ops {
     /* Marks one of agent_id's notifications read (id > 0; KP_ENOTFOUND when it is not his), or
      * all of them (id 0). Those read before keep their read_at. */
     int (*notification_read)(struct kp_store *s, int64_t agent_id, int64_t id);
+
+    /* The chat widget. widget_secret sets (creates or rotates) the secret of a webchat inbox:
+     * KP_ENOTFOUND when the inbox does not exist, KP_EINVAL when its channel is not webchat.
+     * widget_get: KP_ENOTFOUND when the inbox has no widget (not webchat). */
+    int (*widget_secret)(struct kp_store *s, int64_t inbox_id, const char *secret);
+    int (*widget_update)(struct kp_store *s, int64_t inbox_id, const struct kp_widget_change *ch);
+    int (*widget_get)(struct kp_store *s, int64_t inbox_id, struct kp_widget *out);
+
+    /* Visitor sessions. get: KP_ENOTFOUND for an unknown or expired token. touch moves the
+     * expiry. prune deletes expired sessions and page events older than before_ms. */
+    int (*visitor_session_create)(struct kp_store *s, const uint8_t hash[32],
+                                  const struct kp_visitor_session *in, int64_t expires_ms);
+    int (*visitor_session_get)(struct kp_store *s, const uint8_t hash[32], int64_t now_ms,
+                               struct kp_visitor_session *out);
+    int (*visitor_session_touch)(struct kp_store *s, const uint8_t hash[32], int64_t expires_ms);
+    int (*visitor_prune)(struct kp_store *s, int64_t now_ms, int64_t events_before_ms);
+    /* The contact owning ("shop", u->id), else ("email", u->email); created with u's name and
+     * both identities when neither exists. An identity of u that nobody owns yet is added to
+     * the contact; one owned by another contact stays there. A contact without a name gets
+     * u's. KP_EINVAL when u has neither id nor email. */
+    int (*visitor_identify)(struct kp_store *s, const struct kp_visitor_user *u,
+                            int64_t *contact_id);
+    /* The contact that owns identity (kind, value): KP_ENOTFOUND when nobody does. */
+    int (*identity_owner)(struct kp_store *s, const char *kind, const char *value,
+                          int64_t *contact_id);
+    /* The contact's newest unresolved conversation in the inbox, *id 0 when none (or, with
+     * create, a new one on channel webchat for the inbox's team). */
+    int (*visitor_conversation)(struct kp_store *s, int64_t contact_id, int64_t inbox_id,
+                                bool create, int64_t *id);
+    /* Of a conversation in a webchat inbox: its contact and inbox; KP_ENOTFOUND otherwise. */
+    int (*visitor_route)(struct kp_store *s, int64_t conversation_id, int64_t *contact_id,
+                         int64_t *inbox_id);
+    /* Where an agent can reach a visitor: the webchat inbox of the contact's newest unresolved
+     * webchat conversation, else of his newest visitor session; KP_ENOTFOUND when neither. */
+    int (*visitor_inbox)(struct kp_store *s, int64_t contact_id, int64_t *inbox_id);
+    /* A message as the widget shows it, JSON text appended to out:
+     * {"id","conversation_id","direction":"in|out","text","author_name","created_at",
+     *  "attachments":[{"id","filename","content_type","size"}]}, author_name the agent's first
+     * name for replies. KP_ENOTFOUND for internal notes. */
+    int (*visitor_message)(struct kp_store *s, int64_t message_id, struct kp_buf *out);
+    /* A JSON array of the last limit messages of the conversation (oldest first, no notes),
+     * shaped as visitor_message. */
+    int (*visitor_history)(struct kp_store *s, int64_t conversation_id, int limit, json_t **out);
+    int (*visitor_facts)(struct kp_store *s, int64_t contact_id, struct kp_visitor_facts *out);
+    /* Page views: KP_EBUSY past KP_VISITOR_EVENTS_PER_MINUTE for the contact. The newest
+     * earlier view of the contact without a time gets ev->seconds_prev. */
+    int (*visitor_event_add)(struct kp_store *s, const struct kp_visitor_event *ev, int64_t *id);
+    /* {id,kind,url,title,seconds,created_at} of the contact, newest first, ids below before_id
+     * (0 = from the newest). */
+    int (*visitor_event_list)(struct kp_store *s, int64_t contact_id, int64_t before_id, int limit,
+                              json_t **out);
+    /* 0 when the viewer may see the contact: admins always (if it exists), agents when they
+     * may see one of its conversations; else KP_ENOTFOUND. */
+    int (*contact_access)(struct kp_store *s, const struct kp_viewer *v, int64_t contact_id);
 
     /* Writes a consistent copy of the whole store to the file path (which must not exist)
      * while others go on reading and writing. */

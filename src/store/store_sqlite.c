@@ -3,7 +3,8 @@
  * store_sqlite.c - the embedded SQLite backend: connection set-up (WAL, foreign keys), numbered
  * migrations, transactions and savepoints, a statement cache, and the agent, team, session,
  * token, inbox, audit, event and job operations. Conversations, contacts and messages are in
- * store_sqlite_conv.c, canned answers and notifications in store_sqlite_workspace.c. The url is a
+ * store_sqlite_conv.c, canned answers and notifications in store_sqlite_workspace.c, the chat
+ * widget in store_sqlite_widget.c. The url is a
  * data directory, optionally followed by "?sync=normal".
  */
 #include "store_sqlite_int.h"
@@ -1210,6 +1211,24 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .notification_get = kp_sq_notification_get,
     .notification_list = kp_sq_notification_list,
     .notification_read = kp_sq_notification_read,
+    .widget_secret = kp_sq_widget_secret,
+    .widget_update = kp_sq_widget_update,
+    .widget_get = kp_sq_widget_get,
+    .visitor_session_create = kp_sq_visitor_session_create,
+    .visitor_session_get = kp_sq_visitor_session_get,
+    .visitor_session_touch = kp_sq_visitor_session_touch,
+    .visitor_prune = kp_sq_visitor_prune,
+    .visitor_identify = kp_sq_visitor_identify,
+    .identity_owner = kp_sq_identity_owner,
+    .visitor_conversation = kp_sq_visitor_conversation,
+    .visitor_route = kp_sq_visitor_route,
+    .visitor_inbox = kp_sq_visitor_inbox,
+    .visitor_message = kp_sq_visitor_message,
+    .visitor_history = kp_sq_visitor_history,
+    .visitor_facts = kp_sq_visitor_facts,
+    .visitor_event_add = kp_sq_visitor_event_add,
+    .visitor_event_list = kp_sq_visitor_event_list,
+    .contact_access = kp_sq_contact_access,
     .backup = sq_backup,
     .stats = stats,
 };

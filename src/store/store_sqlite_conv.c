@@ -318,7 +318,7 @@ int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_co
            "team_id = CASE WHEN ?4 = 0 THEN team_id ELSE ?4 END, "
            "assignee_id = CASE WHEN ?5 = 0 THEN assignee_id WHEN ?5 < 0 THEN NULL ELSE ?5 END, "
            "waiting_since = CASE WHEN ?2 = 'resolved' THEN NULL ELSE waiting_since END, "
-           "updated_at = ?6 WHERE id = ?1");
+           "channel = coalesce(?7, channel), updated_at = ?6 WHERE id = ?1");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -327,6 +327,7 @@ int kp_sq_conversation_update(struct kp_store *s, int64_t id, const struct kp_co
     sqlite3_bind_int64(st, 4, ch->team_id);
     sqlite3_bind_int64(st, 5, ch->assignee_id);
     sqlite3_bind_int64(st, 6, kp_clock_now_ms());
+    kp_sq_bind_text(st, 7, ch->channel);
     int rc = kp_sq_exec_stmt(q, st);
     if (rc == KP_EEXIST)
         return KP_ENOTFOUND; /* foreign key: no such team or agent */
@@ -600,6 +601,13 @@ static int dedupe_put(struct sq *q, int64_t inbox, char prefix, const char *key,
 
 static int link_contact(struct sq *q, const struct kp_inbound *in, struct kp_ingest_result *r)
 {
+    if (in->contact_id) {
+        /* a chat visitor: the session knows the contact */
+        sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id FROM contacts WHERE id = ?");
+        if (st)
+            sqlite3_bind_int64(st, 1, in->contact_id);
+        return step_int(q, st, &r->contact_id);
+    }
     sqlite3_stmt *st = kp_sq_stmt(q, "SELECT i.contact_id, c.name IS NULL FROM identities i "
                                      "JOIN contacts c ON c.id = i.contact_id "
                                      "WHERE i.kind = ? AND i.value = ?");

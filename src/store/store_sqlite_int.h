@@ -11,7 +11,7 @@
 #include "store.h"
 #include "../base/buf.h"
 
-enum { STMT_CACHE = 96 };
+enum { STMT_CACHE = 160 }; /* more than the backend has statements: none is prepared twice */
 
 struct sq {
     struct kp_store base;
@@ -112,6 +112,33 @@ int kp_sq_notification_get(struct kp_store *s, int64_t agent_id, int64_t id, jso
 int kp_sq_notification_list(struct kp_store *s, int64_t agent_id, bool unread_only,
                             int64_t before_id, int limit, json_t **out, int64_t *unread);
 int kp_sq_notification_read(struct kp_store *s, int64_t agent_id, int64_t id);
+
+/* The chat widget lives in store_sqlite_widget.c. */
+int kp_sq_widget_secret(struct kp_store *s, int64_t inbox_id, const char *secret);
+int kp_sq_widget_update(struct kp_store *s, int64_t inbox_id, const struct kp_widget_change *ch);
+int kp_sq_widget_get(struct kp_store *s, int64_t inbox_id, struct kp_widget *out);
+int kp_sq_visitor_session_create(struct kp_store *s, const uint8_t hash[32],
+                                 const struct kp_visitor_session *in, int64_t expires_ms);
+int kp_sq_visitor_session_get(struct kp_store *s, const uint8_t hash[32], int64_t now_ms,
+                              struct kp_visitor_session *out);
+int kp_sq_visitor_session_touch(struct kp_store *s, const uint8_t hash[32], int64_t expires_ms);
+int kp_sq_visitor_prune(struct kp_store *s, int64_t now_ms, int64_t events_before_ms);
+int kp_sq_visitor_identify(struct kp_store *s, const struct kp_visitor_user *u,
+                           int64_t *contact_id);
+int kp_sq_identity_owner(struct kp_store *s, const char *kind, const char *value,
+                         int64_t *contact_id);
+int kp_sq_visitor_conversation(struct kp_store *s, int64_t contact_id, int64_t inbox_id,
+                               bool create, int64_t *id);
+int kp_sq_visitor_route(struct kp_store *s, int64_t conversation_id, int64_t *contact_id,
+                        int64_t *inbox_id);
+int kp_sq_visitor_inbox(struct kp_store *s, int64_t contact_id, int64_t *inbox_id);
+int kp_sq_visitor_message(struct kp_store *s, int64_t message_id, struct kp_buf *out);
+int kp_sq_visitor_history(struct kp_store *s, int64_t conversation_id, int limit, json_t **out);
+int kp_sq_visitor_facts(struct kp_store *s, int64_t contact_id, struct kp_visitor_facts *out);
+int kp_sq_visitor_event_add(struct kp_store *s, const struct kp_visitor_event *ev, int64_t *id);
+int kp_sq_visitor_event_list(struct kp_store *s, int64_t contact_id, int64_t before_id, int limit,
+                             json_t **out);
+int kp_sq_contact_access(struct kp_store *s, const struct kp_viewer *v, int64_t contact_id);
 
 /* SQL fragment: conversation c visible to viewer bound as ?1 agent id and ?2 admin flag. */
 #define KP_SQ_VISIBLE                                                                              \

@@ -103,3 +103,38 @@ export async function apiInbox(client) {
 export function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
+
+/** Opens the chat widget on a shop page (its launcher is in a shadow root) and returns the
+ * chat window, an iframe, as a FrameLocator. */
+export async function openWidget(page) {
+  const launcher = page.getByTestId('kp-launcher');
+  await launcher.waitFor();
+  if ((await launcher.getAttribute('aria-expanded')) !== 'true') await launcher.click();
+  await page.getByTestId('kp-panel').waitFor({ state: 'visible' });
+  await page.waitForTimeout(250); // the opening animation, for the screenshots
+  return page.frameLocator('[data-testid=kp-frame]');
+}
+
+/** Writes text in the open widget and waits until the server stored it (the bubble shows its
+ * time instead of "sending"). */
+export async function widgetSay(chat, text) {
+  await chat.getByTestId('chat-input').fill(text);
+  await chat.getByTestId('chat-send').click();
+  const mine = chat.locator('[data-testid=chat-message][data-direction=in][data-id]').filter({ hasText: text });
+  await mine.waitFor();
+  return mine;
+}
+
+/** The id of the web chat conversation whose preview contains marker, as client sees it. */
+export async function findChat(client, marker, timeout = 10_000) {
+  const { items: inboxes } = await client.get('/inboxes');
+  const inbox = inboxes.find((i) => i.channel === 'webchat');
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const { items } = await client.get(`/conversations?inbox_id=${inbox.id}&limit=20`);
+    const c = items.find((x) => (x.preview || '').includes(marker));
+    if (c) return c;
+    if (Date.now() > deadline) throw new Error(`no web chat conversation with "${marker}"`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -3,7 +3,8 @@
 """Writes the seed corpora of the fuzz targets: make_corpus.py [DIR] (default: next to this file).
 
 corpus/http1/: the first byte of each file is the read size fuzz_http1.c simulates (0 = all at
-once), the rest is what a client sends. corpus/json/: request bodies. Crash reproducers found
+once), the rest is what a client sends. corpus/json/: request bodies. corpus/websocket/: client
+frames (masked), one or several per file. Crash reproducers found
 later are added by hand as crash-*; this script leaves other files alone.
 """
 import os
@@ -102,9 +103,41 @@ def json_seeds():
     }
 
 
+def ws_frame(b0, payload):
+    """A masked client frame: first byte b0 (FIN, RSV, opcode), then payload."""
+    mask = bytes([0x37, 0xfa, 0x21, 0x3d])
+    n = len(payload)
+    if n < 126:
+        head = bytes([b0, 0x80 | n])
+    elif n < 65536:
+        head = bytes([b0, 0x80 | 126, n >> 8, n & 255])
+    else:
+        head = bytes([b0, 0x80 | 127]) + n.to_bytes(8, 'big')
+    return head + mask + bytes(p ^ mask[i & 3] for i, p in enumerate(payload))
+
+
+def websocket_seeds():
+    return {
+        'text-hello': ws_frame(0x81, b'Hello'),
+        'json-watch': ws_frame(0x81, b'{"type":"watch","conversation_id":12}'),
+        'fragmented': ws_frame(0x01, b'{"type":"wat') + ws_frame(0x80, b'ch"}'),
+        'ping-pong-close': ws_frame(0x89, b'hi') + ws_frame(0x8a, b'') +
+        ws_frame(0x88, b'\x03\xe8bye'),
+        'medium-16bit': ws_frame(0x82, bytes(300)),
+        'large-64bit': ws_frame(0x82, bytes(70000)),
+        'unmasked': bytes([0x81, 0x02]) + b'hi',
+        'rsv-bits': ws_frame(0xf1, b'x'),
+        'bad-opcode': ws_frame(0x83, b'x'),
+        'long-ping': ws_frame(0x89, bytes(126)),
+        'truncated': ws_frame(0x81, b'Hello')[:7],
+        'utf8-invalid': ws_frame(0x81, b'\xc3\x28'),
+    }
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for name, seeds in (('http1', http1_seeds()), ('json', json_seeds())):
+    for name, seeds in (('http1', http1_seeds()), ('json', json_seeds()),
+                        ('websocket', websocket_seeds())):
         d = os.path.join(root, 'corpus', name)
         os.makedirs(d, exist_ok=True)
         for fname, data in seeds.items():

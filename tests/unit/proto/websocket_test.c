@@ -147,6 +147,96 @@ static void test_check_parsed_request(void **state)
     kp_http1_release(&h);
 }
 
+/* A client frame: header, mask, payload masked with it. */
+static size_t client_frame(uint8_t *out, int first_byte, const char *payload, size_t len)
+{
+    static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+    size_t pos = 0;
+    out[pos++] = (uint8_t)first_byte;
+    if (len < 126) {
+        out[pos++] = (uint8_t)(0x80 | len);
+    } else {
+        out[pos++] = 0x80 | 126;
+        out[pos++] = (uint8_t)(len >> 8);
+        out[pos++] = (uint8_t)len;
+    }
+    memcpy(out + pos, mask, 4);
+    pos += 4;
+    for (size_t i = 0; i < len; i++)
+        out[pos + i] = (uint8_t)payload[i] ^ mask[i & 3];
+    return pos + len;
+}
+
+static void test_frame_rfc_sample(void **state)
+{
+    /* RFC 6455 5.7: a single-frame masked text message "Hello" */
+    uint8_t f[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    struct kp_ws_frame fr;
+    for (size_t n = 0; n < sizeof(f); n++)
+        assert_int_equal(kp_websocket_frame(f, n, 1024, &fr), 0); /* incomplete: wait */
+    assert_int_equal(kp_websocket_frame(f, sizeof(f), 1024, &fr), (long)sizeof(f));
+    assert_int_equal(fr.opcode, KP_WS_TEXT);
+    assert_true(fr.fin);
+    assert_int_equal(fr.len, 5);
+    assert_memory_equal(fr.payload, "Hello", 5);
+}
+
+static void test_frame_lengths_and_fragments(void **state)
+{
+    static char big[300];
+    memset(big, 'x', sizeof(big));
+    uint8_t buf[400];
+    size_t n = client_frame(buf, 0x01, big, sizeof(big)); /* text, not final: 16-bit length */
+    struct kp_ws_frame fr;
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), (long)n);
+    assert_false(fr.fin);
+    assert_int_equal(fr.len, 300);
+    assert_int_equal(kp_websocket_frame(buf, n, 299, &fr), -KP_WS_TOO_BIG);
+    n = client_frame(buf, 0x80, "end", 3); /* final continuation */
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), (long)n);
+    assert_int_equal(fr.opcode, KP_WS_CONTINUATION);
+    assert_true(fr.fin);
+    n = client_frame(buf, 0x89, "", 0); /* ping without payload */
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), 6);
+    assert_int_equal(fr.opcode, KP_WS_PING);
+    assert_int_equal(fr.len, 0);
+}
+
+static void test_frame_rejects(void **state)
+{
+    struct kp_ws_frame fr;
+    uint8_t unmasked[] = {0x81, 0x02, 'h', 'i'};
+    assert_int_equal(kp_websocket_frame(unmasked, sizeof(unmasked), 1024, &fr),
+                     -KP_WS_PROTOCOL_ERROR);
+    uint8_t buf[200];
+    size_t n = client_frame(buf, 0xC1, "x", 1); /* RSV1 set: no extensions were agreed */
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), -KP_WS_PROTOCOL_ERROR);
+    n = client_frame(buf, 0x83, "x", 1); /* reserved opcode */
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), -KP_WS_PROTOCOL_ERROR);
+    n = client_frame(buf, 0x09, "x", 1); /* fragmented ping */
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), -KP_WS_PROTOCOL_ERROR);
+    static char long_ping[126];
+    n = client_frame(buf, 0x89, long_ping, sizeof(long_ping)); /* control frame over 125 */
+    assert_int_equal(kp_websocket_frame(buf, n, 1024, &fr), -KP_WS_PROTOCOL_ERROR);
+    uint8_t huge[] = {0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}; /* 64-bit MSB set */
+    assert_int_equal(kp_websocket_frame(huge, sizeof(huge), 1024, &fr), -KP_WS_PROTOCOL_ERROR);
+}
+
+static void test_frame_header(void **state)
+{
+    uint8_t h[10];
+    assert_int_equal(kp_websocket_header(h, KP_WS_TEXT, 5), 2);
+    assert_int_equal(h[0], 0x81);
+    assert_int_equal(h[1], 5);
+    assert_int_equal(kp_websocket_header(h, KP_WS_TEXT, 126), 4);
+    assert_int_equal(h[1], 126);
+    assert_int_equal(h[2] << 8 | h[3], 126);
+    assert_int_equal(kp_websocket_header(h, KP_WS_BINARY, 70000), 10);
+    assert_int_equal(h[0], 0x82);
+    assert_int_equal(h[1], 127);
+    assert_int_equal(h[7] << 16 | h[8] << 8 | h[9], 70000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +244,10 @@ int main(void)
         cmocka_unit_test(test_check_accepts),
         cmocka_unit_test(test_check_rejects),
         cmocka_unit_test(test_check_parsed_request),
+        cmocka_unit_test(test_frame_rfc_sample),
+        cmocka_unit_test(test_frame_lengths_and_fragments),
+        cmocka_unit_test(test_frame_rejects),
+        cmocka_unit_test(test_frame_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

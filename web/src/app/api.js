@@ -120,6 +120,7 @@ export async function sendMessage(id, body) {
 }
 
 export const getContact = (id, opts) => get(`/contacts/${id}`, opts);
+export const listContactEvents = (id, params, opts) => get(`/contacts/${id}/events${query(params)}`, opts);
 export const search = (q, limit, opts) => get(`/search${query({ q, limit })}`, opts);
 
 export const listAgents = () => get('/agents');
@@ -133,6 +134,8 @@ export const removeMember = (teamId, agentId) => del(`/teams/${teamId}/members/$
 export const listInboxes = () => get('/inboxes');
 export const createInbox = (body) => post('/inboxes', body);
 export const updateInbox = (id, body) => patch(`/inboxes/${id}`, body);
+export const getInboxWidget = (id) => get(`/inboxes/${id}/widget`);
+export const rotateInboxWidget = (id) => post(`/inboxes/${id}/widget/rotate`);
 
 export const listCanned = (q, opts) => get(`/canned${query({ q })}`, opts);
 export const createCanned = (body) => post('/canned', body);

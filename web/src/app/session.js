@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // session.js - signing in and out: the directory of agents, teams and inboxes, the stream and its
-// listeners that feed the store (presence, notifications), and the way back to the login.
+// listeners that feed the store (presence, a chat customer's typing, notifications), and the way
+// back to the login.
 import * as api from './api.js';
 import { stream } from './stream.js';
 import { agentName } from './format.js';
@@ -39,7 +40,7 @@ export async function startSession(session) {
 function signedOut() {
   stream.stop();
   api.setCsrf(null);
-  setState({ session: null, presence: {}, notifications: { items: [], unread: 0, available: true } });
+  setState({ session: null, presence: {}, visitorTyping: {}, notifications: { items: [], unread: 0, available: true } });
 }
 
 api.setUnauthorizedHandler(() => {
@@ -52,6 +53,25 @@ stream.on('presence', (f) => {
   setState((st) => ({
     presence: { ...st.presence, [f.conversation_id]: { viewers: f.viewers || [], typing: f.typing || [] } },
   }));
+});
+// A chat customer types: shown until he stops, sends, or 6 s pass without a new typing frame.
+const visitorTimers = new Map();
+function visitorTyping(id, on) {
+  clearTimeout(visitorTimers.get(id));
+  visitorTimers.delete(id);
+  if (on) visitorTimers.set(id, setTimeout(() => visitorTyping(id, false), 6000));
+  if (!!getState().visitorTyping[id] === on) return;
+  setState((st) => {
+    const next = { ...st.visitorTyping };
+    if (on) next[id] = true;
+    else delete next[id];
+    return { visitorTyping: next };
+  });
+}
+stream.on('visitor_typing', (f) => visitorTyping(f.conversation_id, f.typing !== false));
+stream.on('event', (ev) => {
+  const m = ev.payload && ev.payload.message;
+  if (m && m.direction === 'in') visitorTyping(ev.conversation_id, false);
 });
 stream.on('notification', (n) => {
   if (!n) return;

@@ -11,6 +11,7 @@ const state = {
   conn: 'offline',
   notifications: { items: [], unread: 0, available: true },
   presence: {}, // conversation id -> {viewers, typing}
+  visitorTyping: {}, // conversation id -> true while its web chat customer types
   toast: null,
 };
 

@@ -2,7 +2,8 @@
 // stream.js - the real-time link: one WebSocket to /api/v1/stream (cookie auth), reconnected with
 // exponential backoff and resumed with ?since=<last event id seen>, so that no event is missed.
 // Listeners: "status" (connecting|live|offline), "event" (message.created|conversation.updated),
-// "resync" (too much was missed: reload), "presence", "notification", "closed" (signed out).
+// "resync" (too much was missed: reload), "presence", "notification", "visitor_typing" (a web
+// chat customer types), "closed" (signed out).
 
 const MAX_BACKOFF_MS = 30000;
 
@@ -118,6 +119,9 @@ export class Stream {
         break;
       case 'notification':
         this.emit('notification', f.notification);
+        break;
+      case 'visitor_typing':
+        this.emit('visitor_typing', f);
         break;
       case 'message.created':
       case 'conversation.updated':

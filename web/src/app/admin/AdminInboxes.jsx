@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// AdminInboxes.jsx - the inboxes: create, rename, choose the team, and the widget snippet to copy
-// into the shop's pages.
+// AdminInboxes.jsx - the inboxes: create, rename, choose the team, and for web chat inboxes the
+// widget snippet to copy into the shop's pages and the secret that signs signed-in customers.
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t } from '../i18n.js';
@@ -29,11 +29,50 @@ async function copy(text, el) {
   }
 }
 
-function InboxCard({ inbox, teams }) {
-  const [name, setName] = useState(inbox.name);
+/** The snippet, and the secret on request (GET /inboxes/{id}/widget), with a way to replace it. */
+function WidgetBox({ inbox }) {
+  const [secret, setSecret] = useState(null);
   const [error, setError] = useState(null);
   const snippet = widgetSnippet(inbox.id);
   let code = null;
+
+  async function load(rotate) {
+    setError(null);
+    if (rotate && !window.confirm(t('inboxes.rotate_confirm'))) return;
+    try {
+      const w = rotate ? await api.rotateInboxWidget(inbox.id) : await api.getInboxWidget(inbox.id);
+      setSecret(w.secret);
+      if (rotate) toast(t('inboxes.rotated'));
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <div class="snippet-box">
+      <div class="snippet-label">
+        <span>{t('inboxes.snippet')}</span>
+        <button type="button" class="btn btn-small btn-secondary" onClick={() => copy(snippet, code)}
+          aria-label={t('inboxes.copy_named', { name: inbox.name })}>
+          <Icon name="copy" size={14} /> {t('inboxes.copy')}
+        </button>
+      </div>
+      <code class="code" ref={(el) => { code = el; }} data-testid="widget-snippet">{snippet}</code>
+      <div class="snippet-label">
+        <span>{t('inboxes.secret')}</span>
+        {secret === null
+          ? <button type="button" class="btn btn-small btn-secondary" onClick={() => load(false)}>{t('inboxes.show_secret')}</button>
+          : <button type="button" class="btn btn-small btn-secondary" onClick={() => load(true)}>{t('inboxes.rotate')}</button>}
+      </div>
+      {secret !== null && <code class="code" data-testid="widget-secret">{secret}</code>}
+      <FormError error={error} />
+    </div>
+  );
+}
+
+function InboxCard({ inbox, teams }) {
+  const [name, setName] = useState(inbox.name);
+  const [error, setError] = useState(null);
 
   async function save(body, okText) {
     setError(null);
@@ -78,16 +117,7 @@ function InboxCard({ inbox, teams }) {
         </label>
       </div>
       <FormError error={error} />
-      <div class="snippet-box">
-        <div class="snippet-label">
-          <span>{t('inboxes.snippet')}</span>
-          <button type="button" class="btn btn-small btn-secondary" onClick={() => copy(snippet, code)}
-            aria-label={t('inboxes.copy_named', { name: inbox.name })}>
-            <Icon name="copy" size={14} /> {t('inboxes.copy')}
-          </button>
-        </div>
-        <code class="code" ref={(el) => { code = el; }} data-testid="widget-snippet">{snippet}</code>
-      </div>
+      {inbox.channel === 'webchat' && <WidgetBox inbox={inbox} />}
     </section>
   );
 }

@@ -7,7 +7,7 @@ import * as api from '../api.js';
 import { errorText, t } from '../i18n.js';
 import { channelLabel, replyChannels } from '../format.js';
 import { stream } from '../stream.js';
-import { toast, useStore } from '../store.js';
+import { inboxById, toast, useStore } from '../store.js';
 import { Icon } from './Icon.jsx';
 
 const drafts = new Map(); // conversation id -> {text, mode, mentions}
@@ -47,7 +47,10 @@ export function Composer({ handle, conv, contact }) {
   const cannedReq = useRef(0);
 
   const channels = replyChannels(contact, conv);
-  const defaultChannel = lastInboundChannel(conv);
+  // a web chat whose customer asked for answers by email (nobody was online) is answered by email
+  const inbox = inboxById(conv.inbox_id);
+  const byEmail = conv.channel === 'email' && inbox && inbox.channel === 'webchat';
+  const defaultChannel = byEmail ? 'email' : lastInboundChannel(conv);
   const channel = chosenChannel || defaultChannel;
 
   useEffect(() => {

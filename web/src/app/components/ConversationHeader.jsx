@@ -57,7 +57,7 @@ export function ConversationHeader({ conv, act, onBack, onTogglePanel, panelOpen
         <div class="conv-title">
           <h2 id="conv-title" data-testid="conv-title">{conv.subject || t('conv.untitled', { id: conv.id })}</h2>
           <div class="conv-sub">
-            <span>{conv.contact ? conv.contact.name : t('conv.unknown_contact')}</span>
+            <span>{(conv.contact && conv.contact.name) || t('conv.unknown_contact')}</span>
             <ChannelBadge channel={conv.channel} />
             <span class="muted">#{conv.id}</span>
             {team && <span class="muted conv-team">· {team.name}</span>}

@@ -241,7 +241,7 @@ function ConversationRow({ c, view, selected, fresh, onSelect }) {
           onSelect(c.id);
         }}>
         <div class="conv-row-top">
-          <span class="conv-contact">{c.contact ? c.contact.name : t('conv.unknown_contact')}</span>
+          <span class="conv-contact">{(c.contact && c.contact.name) || t('conv.unknown_contact')}</span>
           <time class="conv-time" dateTime={c.last_message_at}>
             {view === 'waiting' && c.waiting_since ? formatAge(c.waiting_since) : formatShort(c.last_message_at)}
           </time>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CustomerPanel.jsx - the customer beside the conversation: identities on every channel,
-// attributes, every conversation of the contact on every channel, and the place for a summary.
+// attributes, the pages he viewed on the website (chat widget), every conversation of the
+// contact on every channel, and the place for a summary.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t } from '../i18n.js';
@@ -11,6 +12,52 @@ import { ChannelBadge } from './ChannelBadge.jsx';
 import { Icon } from './Icon.jsx';
 
 const attrLabel = (k) => k.charAt(0).toUpperCase() + k.slice(1).replace(/_/g, ' ');
+
+function pageLabel(e) {
+  if (e.title) return e.title;
+  try {
+    const u = new URL(e.url);
+    return u.pathname + u.search;
+  } catch {
+    return e.url;
+  }
+}
+
+function duration(s) {
+  if (s == null) return '';
+  return s < 60 ? t('customer.seconds', { n: s }) : t('customer.minutes', { n: Math.round(s / 60) });
+}
+
+/** Pages the customer viewed on the website, newest first (from the chat widget). */
+function PagesVisited({ contactId, refresh }) {
+  const [items, setItems] = useState(null);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    api.listContactEvents(contactId, { limit: 10 }, { signal: ctrl.signal })
+      .then((p) => setItems(p.items || []))
+      .catch((e) => e.name !== 'AbortError' && setItems([]));
+    return () => ctrl.abort();
+  }, [contactId, refresh]);
+  if (!items || !items.length) return null; // nothing to show for customers who never browsed
+  return (
+    <section class="panel-section">
+      <h3>{t('customer.pages')}</h3>
+      <ol class="pages" data-testid="pages-visited">
+        {items.map((e) => (
+          <li key={e.id}>
+            {/^https?:\/\//i.test(e.url)
+              ? <a href={e.url} target="_blank" rel="noopener noreferrer" title={e.url}>{pageLabel(e)}</a>
+              : <span title={e.url}>{pageLabel(e)}</span>}
+            <span class="muted small">
+              <time dateTime={e.created_at}>{formatShort(e.created_at)}</time>
+              {e.seconds != null && ` · ${duration(e.seconds)}`}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
 
 function History({ contactId, current }) {
   const currentId = current.id;
@@ -107,6 +154,7 @@ export function CustomerPanel({ contact, conv, onClose }) {
               </dl>
             ) : <p class="muted small">{t('customer.no_attributes')}</p>}
           </section>
+          <PagesVisited contactId={contact.id} refresh={conv && conv.message_count} />
           <section class="panel-section">
             <h3>{t('customer.summary')}</h3>
             <p class="summary-placeholder" data-testid="contact-summary">{t('customer.summary_placeholder')}</p>

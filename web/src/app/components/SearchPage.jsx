@@ -68,7 +68,7 @@ export function SearchPage({ route }) {
                     class={`conv-row${h.conversation_id === conversationId ? ' selected' : ''}`}
                     aria-current={h.conversation_id === conversationId ? 'true' : undefined}>
                     <div class="conv-row-top">
-                      <span class="conv-contact">{h.contact ? h.contact.name : t('conv.unknown_contact')}</span>
+                      <span class="conv-contact">{(h.contact && h.contact.name) || t('conv.unknown_contact')}</span>
                       <time class="conv-time" dateTime={h.created_at}>{formatShort(h.created_at)}</time>
                     </div>
                     {h.subject && <div class="conv-subject">{h.subject}</div>}

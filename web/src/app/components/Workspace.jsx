@@ -94,7 +94,7 @@ function LiveAnnouncer() {
     const m = ev.payload && ev.payload.message;
     const c = ev.payload && ev.payload.conversation;
     if (ev.type === 'message.created' && m && m.direction === 'in' && c) {
-      setText(t('live.new_message', { name: c.contact ? c.contact.name : '', id: c.id }));
+      setText(t('live.new_message', { name: (c.contact && c.contact.name) || t('conv.unknown_contact'), id: c.id }));
     } else if (ev.type === 'message.created' && m && m.direction === 'note' && c) {
       setText(t('live.new_note', { name: agentName(m.author_agent_id), id: c.id }));
     }

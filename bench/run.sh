@@ -491,7 +491,7 @@ mkdir -p "$D3"
 timeout 60 "$KP_BIN" user add --data "$D3" --email fan@x.test --name Fan --role admin \
     --password benchpass1 >"$OUT/fan-user.out" 2>&1 || die "'knotenpunkt user add' failed"
 FTOKEN=$(timeout 60 "$KP_BIN" user token --data "$D3" --email fan@x.test 2>/dev/null | tail -n1 | tr -d '[:space:]')
-ulimit -n 4096 2>/dev/null || true
+ulimit -Sn 4096 2>/dev/null || true  # -S: the widget run below raises it further
 start_kp serve "$D3" serve-fanout 15
 resp=$(curl -sS --max-time 10 -X POST -H "Authorization: Bearer $FTOKEN" \
     -H 'Content-Type: application/json' -d '{"name":"Fan","channel":"api"}' \

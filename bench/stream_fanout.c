@@ -17,7 +17,9 @@
  *   ack_p50_ms=<x> ack_p99_ms=<x>
  * Exit status 0 when every message reached every stream, 1 otherwise, 2 on bad usage.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -161,6 +161,13 @@ void kp_api_routes_foreach(void (*fn)(const struct kp_route *r, void *ud), void 
  * event log. The writer pushes it to every loop's stream after the commit, in commit order. */
 int kp_api_conversation_event(struct kp_store *s, const char *type, int64_t conversation_id,
                               int64_t message_id, struct kp_event *ev);
+/* Sends {"type":"error","message":...} on a WebSocket: the agent stream's and the widget's
+ * answer to a frame they refuse (stream.c). */
+void kp_api_ws_error(struct kp_conn *conn, const char *fmt, ...) KP_PRINTF(2, 3);
+/* In a write job: the inbound path of every channel - the store's ingest, then the
+ * message.created event that pushes it to the agents (api_inboxes.c). */
+int kp_api_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *res,
+                  struct kp_event *ev);
 /* Answers with the conversation (or message) as stored now. */
 void kp_call_conversation(struct kp_call *call, int status, int64_t id);
 void kp_call_message(struct kp_call *call, int status, int64_t id);

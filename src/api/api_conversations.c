@@ -92,9 +92,9 @@ static int query_str(struct kp_call *call, const char *key, char *buf, size_t ca
 static void list(struct kp_call *call)
 {
     struct kp_conv_query q = {.viewer = kp_call_viewer(call)};
-    char state[16], channel[24], tag[64], text[256], cursor[64], assignee[24];
-    const char *assignee_s;
-    int64_t limit, team, inbox, contact;
+    char state[16], channel[24], tag[64], text[256], cursor[64], assignee[24], team_b[24], sort[16];
+    const char *assignee_s, *team_s, *sort_s;
+    int64_t limit, inbox, contact;
     if (query_str(call, "state", state, sizeof(state), &q.state) ||
         query_str(call, "channel", channel, sizeof(channel), &q.channel) ||
         query_str(call, "tag", tag, sizeof(tag), &q.tag) ||
@@ -102,7 +102,8 @@ static void list(struct kp_call *call)
         query_str(call, "cursor", cursor, sizeof(cursor), &q.cursor) ||
         query_str(call, "assignee_id", assignee, sizeof(assignee), &assignee_s) ||
         kp_call_query_int(call, "limit", 1, KP_QUERY_MAX_LIMIT, 25, &limit) ||
-        kp_call_query_int(call, "team_id", 1, INT64_MAX, 0, &team) ||
+        query_str(call, "team_id", team_b, sizeof(team_b), &team_s) ||
+        query_str(call, "sort", sort, sizeof(sort), &sort_s) ||
         kp_call_query_int(call, "inbox_id", 1, INT64_MAX, 0, &inbox) ||
         kp_call_query_int(call, "contact_id", 1, INT64_MAX, 0, &contact))
         return;
@@ -123,8 +124,23 @@ static void list(struct kp_call *call)
             return;
         }
     }
+    if (team_s) {
+        char *end;
+        if (strcmp(team_s, "mine") == 0)
+            q.my_teams = true;
+        else if ((q.team_id = strtoll(team_s, &end, 10)) <= 0 || *end) {
+            kp_call_error(call, 400, "invalid_value", "team_id",
+                          "team_id must be 'mine' or a team id");
+            return;
+        }
+    }
+    if (sort_s && strcmp(sort_s, "waiting") == 0)
+        q.waiting = true;
+    else if (sort_s && strcmp(sort_s, "recent") != 0) {
+        kp_call_error(call, 400, "invalid_value", "sort", "sort must be 'recent' or 'waiting'");
+        return;
+    }
     q.limit = (int)limit;
-    q.team_id = team;
     q.inbox_id = inbox;
     q.contact_id = contact;
     /* the same view for the same agent is the same answer until the next commit */

@@ -304,19 +304,25 @@ struct ingest {
     struct kp_event ev;
 };
 
+int kp_api_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *res,
+                  struct kp_event *ev)
+{
+    int rc = KP_STORE(s, ingest, in, res);
+    if (rc || res->duplicate)
+        return rc;
+    /* the ingest knows who may see the conversation: no need to look it up again */
+    *ev = (struct kp_event){.type = "message.created",
+                            .conversation_id = res->conversation_id,
+                            .message_id = res->message_id,
+                            .team_id = res->team_id,
+                            .assignee_id = res->assignee_id};
+    return KP_STORE(s, event_add, ev);
+}
+
 static int ingest_run(struct kp_store *s, void *ctx)
 {
     struct ingest *g = ctx;
-    int rc = KP_STORE(s, ingest, &g->in, &g->res);
-    if (rc || g->res.duplicate)
-        return rc;
-    /* the ingest knows who may see the conversation: no need to look it up again */
-    g->ev = (struct kp_event){.type = "message.created",
-                              .conversation_id = g->res.conversation_id,
-                              .message_id = g->res.message_id,
-                              .team_id = g->res.team_id,
-                              .assignee_id = g->res.assignee_id};
-    return KP_STORE(s, event_add, &g->ev);
+    return kp_api_ingest(s, &g->in, &g->res, &g->ev);
 }
 
 static void ingest_done(struct kp_call *call, void *ctx, int rc)

@@ -526,15 +526,7 @@ struct visitor_message {
 static int message_run(struct kp_store *s, void *ctx)
 {
     struct visitor_message *g = ctx;
-    int rc = KP_STORE(s, ingest, &g->in, &g->res);
-    if (rc || g->res.duplicate)
-        return rc;
-    g->ev = (struct kp_event){.type = "message.created",
-                              .conversation_id = g->res.conversation_id,
-                              .message_id = g->res.message_id,
-                              .team_id = g->res.team_id,
-                              .assignee_id = g->res.assignee_id};
-    return KP_STORE(s, event_add, &g->ev);
+    return kp_api_ingest(s, &g->in, &g->res, &g->ev);
 }
 
 static void message_done(struct kp_call *call, void *ctx, int rc)

@@ -203,9 +203,7 @@ void kp_stream_notification(struct kp_stream *s, int64_t agent_id, int64_t id)
 
 /* ---- presence ---- */
 
-static void send_error(struct kp_conn *conn, const char *fmt, ...) KP_PRINTF(2, 3);
-
-static void send_error(struct kp_conn *conn, const char *fmt, ...)
+void kp_api_ws_error(struct kp_conn *conn, const char *fmt, ...)
 {
     char msg[200];
     va_list ap;
@@ -406,7 +404,7 @@ static void client_frame(struct client *c, json_t *frame)
     struct kp_conn *conn = c->conn;
     const char *type = kp_json_str(frame, "type");
     if (!type) {
-        send_error(conn, "a frame needs a string field 'type'");
+        kp_api_ws_error(conn, "a frame needs a string field 'type'");
         return;
     }
     if (strcmp(type, "ping") == 0) {
@@ -415,24 +413,24 @@ static void client_frame(struct client *c, json_t *frame)
     }
     bool watch = strcmp(type, "watch") == 0;
     if (!watch && strcmp(type, "typing") != 0) {
-        send_error(conn, "unknown frame type '%.40s' (watch, typing or ping)", type);
+        kp_api_ws_error(conn, "unknown frame type '%.40s' (watch, typing or ping)", type);
         return;
     }
     int64_t id;
     if (frame_conversation(frame, watch, &id)) {
-        send_error(conn, watch ? "'conversation_id' must be a conversation id or null"
-                               : "'conversation_id' must be a conversation id");
+        kp_api_ws_error(conn, watch ? "'conversation_id' must be a conversation id or null"
+                                    : "'conversation_id' must be a conversation id");
         return;
     }
     json_t *flag = json_object_get(frame, "typing");
     if (!watch && flag && !json_is_boolean(flag)) {
-        send_error(conn, "'typing' must be true or false");
+        kp_api_ws_error(conn, "'typing' must be true or false");
         return;
     }
     /* typing in a conversation views it; viewing another one ends the typing */
     bool typing = watch ? id == c->viewing && c->typing : !flag || json_is_true(flag);
     if (flooding(c)) {
-        send_error(conn, "too many frames, at most %d a second", FRAMES_PER_SECOND);
+        kp_api_ws_error(conn, "too many frames, at most %d a second", FRAMES_PER_SECOND);
         return;
     }
     if (!watch && !typing && c->viewing != id)
@@ -442,10 +440,10 @@ static void client_frame(struct client *c, json_t *frame)
         int64_t team, assignee;
         int rc = KP_STORE(c->stream->store, conversation_access, &v, id, &team, &assignee);
         if (rc) {
-            send_error(conn,
-                       rc == KP_ENOTFOUND ? "conversation %lld not found"
-                                          : "cannot check conversation %lld now",
-                       (long long)id);
+            kp_api_ws_error(conn,
+                            rc == KP_ENOTFOUND ? "conversation %lld not found"
+                                               : "cannot check conversation %lld now",
+                            (long long)id);
             return;
         }
     }
@@ -463,13 +461,14 @@ static void on_message(struct kp_conn *conn, void *user, const char *data, size_
     if (!c->stream)
         return;
     if (len > CLIENT_FRAME_MAX) {
-        send_error(conn, "frame of %zu bytes is too large (at most %d)", len, CLIENT_FRAME_MAX);
+        kp_api_ws_error(conn, "frame of %zu bytes is too large (at most %d)", len,
+                        CLIENT_FRAME_MAX);
         return;
     }
     json_t *frame;
     struct kp_json_error err;
     if (kp_json_parse_body(data, len, c->stream->api->limits.json_depth, &frame, &err)) {
-        send_error(conn, "invalid frame: %s", err.message);
+        kp_api_ws_error(conn, "invalid frame: %s", err.message);
         return;
     }
     client_frame(c, frame);

@@ -243,23 +243,6 @@ void kp_visitor_agents_changed(struct kp_visitors *v)
 
 /* ---- the visitor's frames ---- */
 
-static void send_error(struct kp_conn *conn, const char *fmt, ...) KP_PRINTF(2, 3);
-
-static void send_error(struct kp_conn *conn, const char *fmt, ...)
-{
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_t *frame = json_pack("{ssss}", "type", "error", "message", msg);
-    char *text = json_dumps(frame, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(frame);
-    if (text)
-        kp_ws_send(conn, text, strlen(text));
-    free(text);
-}
-
 static bool flooding(struct visitor *x, uint32_t now)
 {
     if (now - x->window_ms >= 1000) {
@@ -274,7 +257,7 @@ static void on_typing(struct visitor *x, json_t *frame, uint32_t now)
 {
     json_t *flag = json_object_get(frame, "typing");
     if (flag && !json_is_boolean(flag)) {
-        send_error(x->conn, "'typing' must be true or false");
+        kp_api_ws_error(x->conn, "'typing' must be true or false");
         return;
     }
     bool typing = !flag || json_is_true(flag);
@@ -338,7 +321,7 @@ static void on_page(struct visitor *x, json_t *frame, uint32_t now)
     };
     struct kp_json_error err;
     if (kp_json_check(frame, fields, KP_ARRAY_LEN(fields), true, &err)) {
-        send_error(x->conn, "invalid page frame: %s", err.message);
+        kp_api_ws_error(x->conn, "invalid page frame: %s", err.message);
         return;
     }
     const char *url = kp_json_str(frame, "url"), *title = kp_json_str(frame, "title");
@@ -347,12 +330,12 @@ static void on_page(struct visitor *x, json_t *frame, uint32_t now)
     if ((strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) ||
         bad_text(url) || strchr(url, ' ') || (title && bad_text(title)) ||
         (has_secs && (secs < 0 || secs > KP_WIDGET_SECONDS_MAX))) {
-        send_error(x->conn, "a page needs an http(s) url, a title without control characters "
-                            "and seconds_on_previous from 0 to 604800");
+        kp_api_ws_error(x->conn, "a page needs an http(s) url, a title without control characters "
+                                 "and seconds_on_previous from 0 to 604800");
         return;
     }
     if (x->page_ms && now - x->page_ms < PAGE_EVERY_MS) {
-        send_error(x->conn, "too many page views, at most one a second");
+        kp_api_ws_error(x->conn, "too many page views, at most one a second");
         return;
     }
     x->page_ms = now ? now : 1;
@@ -375,22 +358,22 @@ static void on_message(struct kp_conn *conn, void *user, const char *data, size_
         return;
     uint32_t now = mono_ms();
     if (flooding(x, now)) {
-        send_error(conn, "too many frames, at most %d a second", FRAMES_PER_SECOND);
+        kp_api_ws_error(conn, "too many frames, at most %d a second", FRAMES_PER_SECOND);
         return;
     }
     if (len > FRAME_MAX) {
-        send_error(conn, "frame of %zu bytes is too large (at most %d)", len, FRAME_MAX);
+        kp_api_ws_error(conn, "frame of %zu bytes is too large (at most %d)", len, FRAME_MAX);
         return;
     }
     json_t *frame;
     struct kp_json_error err;
     if (kp_json_parse_body(data, len, x->reg->api->limits.json_depth, &frame, &err)) {
-        send_error(conn, "invalid frame: %s", err.message);
+        kp_api_ws_error(conn, "invalid frame: %s", err.message);
         return;
     }
     const char *type = kp_json_str(frame, "type");
     if (!type)
-        send_error(conn, "a frame needs a string field 'type'");
+        kp_api_ws_error(conn, "a frame needs a string field 'type'");
     else if (strcmp(type, "ping") == 0)
         kp_ws_send(conn, "{\"type\":\"pong\"}", 15);
     else if (strcmp(type, "typing") == 0)
@@ -398,7 +381,7 @@ static void on_message(struct kp_conn *conn, void *user, const char *data, size_
     else if (strcmp(type, "page") == 0)
         on_page(x, frame, now);
     else
-        send_error(conn, "unknown frame type '%.40s' (typing, page or ping)", type);
+        kp_api_ws_error(conn, "unknown frame type '%.40s' (typing, page or ping)", type);
     json_decref(frame);
 }
 

@@ -53,6 +53,8 @@ struct kp_conv_query {
     struct kp_viewer viewer;
     const char *state;   /* open|pending|snoozed|resolved or NULL */
     int64_t team_id;     /* 0 = any */
+    bool my_teams;       /* only the teams the viewer is a member of */
+    bool waiting;        /* only those waiting for an answer, the longest waiting first */
     int64_t assignee_id; /* 0 = any, -1 = unassigned */
     int64_t inbox_id;    /* 0 = any */
     int64_t contact_id;  /* 0 = any */

@@ -16,18 +16,6 @@
     "(SELECT json_group_array(json_object('id', i.id, 'kind', i.kind, 'value', i.value)) "         \
     "FROM identities i WHERE i.contact_id = k.id) AS identities_json FROM contacts k "
 
-/* Runs st, which yields one integer: *v, or KP_ENOTFOUND. */
-static int step_int(struct sq *q, sqlite3_stmt *st, int64_t *v)
-{
-    if (!st)
-        return KP_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *v = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return kp_sq_one(q, rc);
-}
-
 int kp_sq_contact_create(struct kp_store *s, const struct kp_contact_new *in, int64_t *id)
 {
     struct sq *q = SQ(s);
@@ -149,7 +137,7 @@ int kp_sq_identity_add(struct kp_store *s, int64_t contact_id, const char *kind,
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, contact_id);
-    int rc = step_int(q, st, &exists);
+    int rc = kp_sq_step_int(q, st, &exists);
     if (rc)
         return rc;
     st = kp_sq_stmt(q, "INSERT INTO identities(contact_id, kind, value, created_at) "
@@ -201,19 +189,22 @@ static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
 }
 
 /* positions in CONV_COLUMNS */
-enum { CONV_COL_LAST = 13 };
+enum { CONV_COL_WAITING = 10, CONV_COL_LAST = 13 };
 
 int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, struct kp_buf *out)
 {
     struct sq *q = SQ(s);
-    int64_t ct = INT64_MAX, cid = INT64_MAX;
+    /* newest activity first; or, for the waiting, the longest waiting first */
+    int64_t ct = f->waiting ? INT64_MIN : INT64_MAX, cid = f->waiting ? INT64_MIN : INT64_MAX;
     if (f->cursor && parse_cursor(f->cursor, &ct, &cid))
         return KP_EINVAL;
     char *fts = f->text ? kp_sq_fts_query(f->text) : NULL;
     struct kp_buf sql;
     kp_buf_init(&sql, 4096);
-    kp_buf_puts(&sql, CONV_COLUMNS "WHERE " KP_SQ_VISIBLE
-                                   " AND (c.last_message_at < :ct OR (c.last_message_at = :ct "
+    kp_buf_puts(&sql, CONV_COLUMNS "WHERE " KP_SQ_VISIBLE);
+    kp_buf_puts(&sql, f->waiting ? " AND c.waiting_since IS NOT NULL AND (c.waiting_since > :ct "
+                                   "OR (c.waiting_since = :ct AND c.id > :cid))"
+                                 : " AND (c.last_message_at < :ct OR (c.last_message_at = :ct "
                                    "AND c.id < :cid))");
     if (f->state) {
         /* a literal, so that the planner can use the partial index of states other than open */
@@ -230,6 +221,9 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
     }
     if (f->team_id)
         kp_buf_puts(&sql, " AND c.team_id = :team");
+    if (f->my_teams)
+        kp_buf_puts(&sql,
+                    " AND c.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?1)");
     if (f->assignee_id > 0)
         kp_buf_puts(&sql, " AND c.assignee_id = :assignee");
     else if (f->assignee_id < 0)
@@ -248,7 +242,8 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
                                 "JOIN messages m ON m.id = messages_fts.rowid "
                                 "WHERE messages_fts MATCH :fts)"
                               : " AND 0");
-    kp_buf_puts(&sql, " ORDER BY c.last_message_at DESC, c.id DESC LIMIT :limit");
+    kp_buf_puts(&sql, f->waiting ? " ORDER BY c.waiting_since, c.id LIMIT :limit"
+                                 : " ORDER BY c.last_message_at DESC, c.id DESC LIMIT :limit");
     sqlite3_stmt *st = kp_sq_stmt_built(q, sql.data);
     kp_buf_release(&sql);
     if (!st) {
@@ -278,7 +273,7 @@ int kp_sq_conversation_list(struct kp_store *s, const struct kp_conv_query *f, s
             break;
         if (n++)
             kp_buf_append(out, ",", 1);
-        last_t = sqlite3_column_int64(st, CONV_COL_LAST);
+        last_t = sqlite3_column_int64(st, f->waiting ? CONV_COL_WAITING : CONV_COL_LAST);
         last_id = sqlite3_column_int64(st, 0);
         if (kp_sq_row_text(st, &cols, out)) {
             sqlite3_reset(st);
@@ -606,7 +601,7 @@ static int link_contact(struct sq *q, const struct kp_inbound *in, struct kp_ing
         sqlite3_stmt *st = kp_sq_stmt(q, "SELECT id FROM contacts WHERE id = ?");
         if (st)
             sqlite3_bind_int64(st, 1, in->contact_id);
-        return step_int(q, st, &r->contact_id);
+        return kp_sq_step_int(q, st, &r->contact_id);
     }
     sqlite3_stmt *st = kp_sq_stmt(q, "SELECT i.contact_id, c.name IS NULL FROM identities i "
                                      "JOIN contacts c ON c.id = i.contact_id "
@@ -682,7 +677,7 @@ static int open_conversation(struct sq *q, const struct kp_inbound *in, int64_t 
     r->new_conversation = true;
     st = kp_sq_stmt(q, "SELECT team_id FROM conversations WHERE id = ?");
     sqlite3_bind_int64(st, 1, r->conversation_id);
-    return step_int(q, st, &r->team_id) == KP_EIO ? KP_EIO : 0;
+    return kp_sq_step_int(q, st, &r->team_id) == KP_EIO ? KP_EIO : 0;
 }
 
 int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r)
@@ -745,7 +740,7 @@ int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_inge
 
 static int pipeline_cursor(struct sq *q, int64_t *after)
 {
-    return step_int(q, kp_sq_stmt(q, "SELECT last_message_id FROM pipeline"), after);
+    return kp_sq_step_int(q, kp_sq_stmt(q, "SELECT last_message_id FROM pipeline"), after);
 }
 
 int kp_sq_pipeline_next(struct kp_store *s, int64_t *after, struct kp_pipe_msg *msgs, size_t cap,

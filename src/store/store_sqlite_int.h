@@ -41,6 +41,17 @@ static inline int kp_sq_one(struct sq *q, int rc)
 {
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KP_ENOTFOUND : kp_sq_err(q, rc);
 }
+/* Runs st (NULL: KP_EIO), which yields one integer: *v, or KP_ENOTFOUND. */
+static inline int kp_sq_step_int(struct sq *q, sqlite3_stmt *st, int64_t *v)
+{
+    if (!st)
+        return KP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return kp_sq_one(q, rc);
+}
 /* Runs a statement to completion (no rows expected). */
 int kp_sq_exec_stmt(struct sq *q, sqlite3_stmt *st);
 /* One row as a JSON object: "*_at"/"ts"/"waiting_since" ints become ISO 8601 strings, "*_json"

@@ -8,18 +8,6 @@
 #include "store_sqlite_int.h"
 #include "../base/clock.h"
 
-/* Runs st, which yields one integer: *v, or KP_ENOTFOUND. */
-static int step_int(struct sq *q, sqlite3_stmt *st, int64_t *v)
-{
-    if (!st)
-        return KP_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *v = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return kp_sq_one(q, rc);
-}
-
 /* Copies column i of st into out (cap bytes), cut at a UTF-8 boundary; NULL becomes "". */
 static void column_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
 {
@@ -49,7 +37,7 @@ int kp_sq_widget_secret(struct kp_store *s, int64_t inbox_id, const char *secret
     int64_t webchat = 0;
     if (st)
         sqlite3_bind_int64(st, 1, inbox_id);
-    int rc = step_int(q, st, &webchat);
+    int rc = kp_sq_step_int(q, st, &webchat);
     if (rc)
         return rc;
     if (!webchat)
@@ -200,7 +188,7 @@ int kp_sq_identity_owner(struct kp_store *s, const char *kind, const char *value
         kp_sq_bind_text(st, 1, kind);
         kp_sq_bind_text(st, 2, value);
     }
-    return step_int(q, st, contact_id);
+    return kp_sq_step_int(q, st, contact_id);
 }
 
 int kp_sq_visitor_identify(struct kp_store *s, const struct kp_visitor_user *u, int64_t *contact_id)
@@ -254,7 +242,7 @@ int kp_sq_visitor_conversation(struct kp_store *s, int64_t contact_id, int64_t i
         sqlite3_bind_int64(st, 2, inbox_id);
     }
     *id = 0;
-    int rc = step_int(q, st, id);
+    int rc = kp_sq_step_int(q, st, id);
     if (rc != KP_ENOTFOUND || !create)
         return rc == KP_ENOTFOUND ? 0 : rc;
     int64_t now = kp_clock_now_ms();
@@ -306,14 +294,14 @@ int kp_sq_visitor_inbox(struct kp_store *s, int64_t contact_id, int64_t *inbox_i
                                      "ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1");
     if (st)
         sqlite3_bind_int64(st, 1, contact_id);
-    int rc = step_int(q, st, inbox_id);
+    int rc = kp_sq_step_int(q, st, inbox_id);
     if (rc != KP_ENOTFOUND)
         return rc;
     st = kp_sq_stmt(q, "SELECT inbox_id FROM visitor_sessions WHERE contact_id = ? "
                        "ORDER BY created_at DESC LIMIT 1");
     if (st)
         sqlite3_bind_int64(st, 1, contact_id);
-    return step_int(q, st, inbox_id);
+    return kp_sq_step_int(q, st, inbox_id);
 }
 
 /* ---- messages as the widget shows them ---- */
@@ -392,7 +380,7 @@ int kp_sq_visitor_event_add(struct kp_store *s, const struct kp_visitor_event *e
         sqlite3_bind_int64(st, 1, ev->contact_id);
         sqlite3_bind_int64(st, 2, now - 60 * 1000);
     }
-    int rc = step_int(q, st, &recent);
+    int rc = kp_sq_step_int(q, st, &recent);
     if (rc)
         return rc;
     if (recent >= KP_VISITOR_EVENTS_PER_MINUTE)
@@ -452,5 +440,5 @@ int kp_sq_contact_access(struct kp_store *s, const struct kp_viewer *v, int64_t 
     sqlite3_bind_int(st, 2, v->admin);
     sqlite3_bind_int64(st, 3, contact_id);
     int64_t one;
-    return step_int(q, st, &one);
+    return kp_sq_step_int(q, st, &one);
 }

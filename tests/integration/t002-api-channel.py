@@ -254,10 +254,26 @@ def test_list_filters(srv):
     kp.wait_pipeline(admin)
     eq(ids(admin, "?q=quokka"), [B], "q=quokka")
     eq(ids(admin, "?state=open&team_id=%d" % blue["id"]), [C], "state+team_id")
+    eq(ids(admin, "?team_id=mine"), [], "team_id=mine for an admin in no team")
+    got = admin.request("GET", "/api/v1/conversations?team_id=red")
+    kp.expect_error(got, 400, "invalid_value", "team_id=red")
+    got = admin.request("GET", "/api/v1/conversations?sort=oldest")
+    kp.expect_error(got, 400, "invalid_value", "sort=oldest")
+    # waiting for an answer, the longest waiting first; a reply ends the wait
+    # (D was resolved: nobody waits there any more)
+    waiting = [c["id"] for c in admin.get("/api/v1/conversations?sort=waiting")["items"]]
+    eq(waiting, [A, B, C], "sort=waiting: the oldest first")
+    admin.post("/api/v1/conversations/%d/messages" % A, {"type": "reply", "text": "on it"})
+    first = admin.get("/api/v1/conversations?sort=waiting&limit=1")
+    eq([c["id"] for c in first["items"]], [B], "sort=waiting after A got an answer")
+    rest = admin.get("/api/v1/conversations?sort=waiting&limit=1&cursor=" + Q(first["next_cursor"]))
+    eq([c["id"] for c in rest["items"]], [C], "sort=waiting, second page")
+    eq(rest["next_cursor"], None, "sort=waiting, no third page")
     # the agent: member of red, and C is assigned to her
     lea = kp.agent_client(srv, "lea@test.example")
     eq(ids(lea, ""), sorted([A, B, C]), "agent sees her team's and her assigned conversations")
     eq(ids(lea, "?assignee_id=me"), [C], "agent assignee_id=me")
+    eq(ids(lea, "?team_id=mine"), sorted([A, B]), "agent team_id=mine: her team's only")
 
 
 def test_cursor_pagination(srv):

@@ -22,10 +22,10 @@ function viewQuery(view, f, myTeams) {
   const q = { state: f.state, channel: f.channel, tag: f.tag.trim(), team_id: f.team_id, limit: 25 };
   if (view === 'mine') q.assignee_id = 'me';
   else if (view === 'unassigned') q.assignee_id = 'none';
-  else if (view === 'teams' && !q.team_id && isAdmin() && myTeams.length) q.team_id = myTeams[0].id;
+  else if (view === 'teams' && !q.team_id) q.team_id = 'mine'; /* every team the agent is in */
   else if (view === 'waiting') {
     q.state = 'open';
-    q.limit = 100;
+    q.sort = 'waiting'; /* the server orders by waiting time, the longest first */
   }
   return q;
 }
@@ -35,10 +35,10 @@ function matches(c, view, q, myTeamIds) {
   if (q.state && c.state !== q.state) return false;
   if (q.channel && c.channel !== q.channel) return false;
   if (q.tag && !(c.tags || []).includes(q.tag)) return false;
-  if (q.team_id && c.team_id !== Number(q.team_id)) return false;
+  if (q.team_id && q.team_id !== 'mine' && c.team_id !== Number(q.team_id)) return false;
   if (q.assignee_id === 'me' && c.assignee_id !== me().id) return false;
   if (q.assignee_id === 'none' && c.assignee_id != null) return false;
-  if (view === 'teams' && !q.team_id && !isAdmin() && !myTeamIds.includes(c.team_id)) return false;
+  if (q.team_id === 'mine' && !myTeamIds.includes(c.team_id)) return false;
   if (view === 'waiting' && !c.waiting_since) return false;
   return true;
 }
@@ -190,10 +190,10 @@ export function ConversationList({ view, selectedId, onSelect }) {
         {(view === 'teams' || view === 'all' || view === 'waiting' || view === 'unassigned') && teamChoices.length > 0 && (
           <label class="filter">
             <span class="sr-only">{t('filter.team')}</span>
-            <select value={filters.team_id || (view === 'teams' && admin && myTeams[0] ? myTeams[0].id : '')}
+            <select value={filters.team_id || ''}
               onChange={set('team_id')} data-testid="filter-team" aria-label={t('filter.team')}>
-              {!(view === 'teams' && admin) && <option value="">{view === 'teams' ? t('filter.my_teams') : t('filter.any_team')}</option>}
-              {(view === 'teams' && admin ? myTeams : teamChoices).map((tm) => <option key={tm.id} value={tm.id}>{tm.name}</option>)}
+              <option value="">{view === 'teams' ? t('filter.my_teams') : t('filter.any_team')}</option>
+              {(view === 'teams' ? myTeams : teamChoices).map((tm) => <option key={tm.id} value={tm.id}>{tm.name}</option>)}
             </select>
           </label>
         )}

@@ -14,6 +14,11 @@ export async function typingShowsBothWays({ base, newPage }) {
   const conv = await findChat(anna, marker);
 
   const agent = await newPage();
+  // the typing frames the agent app sends on its stream
+  const typingFrames = [];
+  agent.on('websocket', (ws) => ws.on('framesent', (f) => {
+    if (typeof f.payload === 'string' && f.payload.includes('"typing"')) typingFrames.push(f.payload);
+  }));
   await login(agent, base, ANNA, undefined, `#/inbox/teams/${conv.id}`);
   await agent.getByTestId('timeline').waitFor();
   const collision = agent.getByTestId('collision');
@@ -25,7 +30,14 @@ export async function typingShowsBothWays({ base, newPage }) {
   await chat.getByTestId('chat-input').fill('');
   await collision.getByTestId('customer-typing').waitFor({ state: 'hidden' });
 
-  // the agent types
+  // an internal note is not for the customer: writing one announces no typing at all
+  await agent.getByTestId('mode-note').click();
+  await agent.getByTestId('composer-input').pressSequentially('Kunde fragt nach Versand', { delay: 20 });
+  if (typingFrames.length) throw new Error(`typing a note sent ${typingFrames.length} typing frames`);
+  await agent.getByTestId('composer-input').fill('');
+  await agent.getByTestId('mode-reply').click();
+
+  // the agent types a reply
   await agent.getByTestId('composer-input').pressSequentially('Hallo, der Versand kostet', { delay: 30 });
   const typing = chat.getByTestId('chat-typing');
   await waitText(typing, 'Anna schreibt');

@@ -150,7 +150,8 @@ export class Stream {
     this.send({ type: 'watch', conversation_id: conversationId });
   }
 
-  /** Says "I am typing here", at most every 2 seconds. */
+  /** Says "I am typing here", at most every 2 seconds (replies only: the customer of a chat
+   * sees it too). */
   typing(conversationId) {
     const now = Date.now();
     if (now - this.lastTyping < 2000) return;

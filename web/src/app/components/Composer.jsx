@@ -116,7 +116,8 @@ export function Composer({ handle, conv, contact }) {
     setText(v);
     setError(null);
     updatePopup(v, e.currentTarget.selectionStart);
-    if (v) stream.typing(conv.id);
+    /* only replies: a chat customer sees "typing" too, and a note is not for them */
+    if (v && mode === 'reply') stream.typing(conv.id);
   }
 
   function replaceWord(insert) {

@@ -109,6 +109,9 @@ int kp_call_query(struct kp_call *call, const char *key, char *out, size_t cap);
  * when malformed. */
 int kp_call_query_int(struct kp_call *call, const char *key, int64_t min, int64_t max, int64_t def,
                       int64_t *out);
+/* Checks that the call is a WebSocket upgrade; answers 426 (no Upgrade) or 400 itself and
+ * returns nonzero when it is not. */
+int kp_call_websocket(struct kp_call *call);
 /* Allocates in the call's arena. */
 void *kp_call_alloc(struct kp_call *call, size_t n);
 

@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../proto/websocket.h"
 
 #include <stdarg.h>
 #include <strings.h>
@@ -39,6 +40,17 @@ uint64_t kp_api_store_version(struct kp_api *api)
 struct kp_viewer kp_call_viewer(const struct kp_call *call)
 {
     return (struct kp_viewer){.agent_id = call->auth.who.agent_id, .admin = call->auth.who.admin};
+}
+
+int kp_call_websocket(struct kp_call *call)
+{
+    const struct kp_http_request *h = call->req->http;
+    const char *why;
+    if (!kp_websocket_check(h, &why))
+        return 0;
+    kp_call_error(call, kp_http_header(h, "Upgrade") ? 400 : 426, "websocket_required", NULL, "%s",
+                  why);
+    return -1;
 }
 
 void *kp_call_alloc(struct kp_call *call, size_t n)

@@ -589,12 +589,8 @@ static void stream_open(struct kp_call *call)
 {
     struct kp_api *api = call->api;
     const struct kp_http_request *h = call->req->http;
-    const char *why;
-    if (kp_websocket_check(h, &why)) {
-        kp_call_error(call, kp_http_header(h, "Upgrade") ? 400 : 426, "websocket_required", NULL,
-                      "%s", why);
+    if (kp_call_websocket(call))
         return;
-    }
     if (call->auth.via_cookie && !origin_ok(h)) {
         kp_call_error(call, 403, "forbidden", NULL, "WebSocket origin does not match the host");
         return;

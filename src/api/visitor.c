@@ -418,12 +418,8 @@ static void stream_open(struct kp_call *call)
 {
     struct kp_api *api = call->api;
     const struct kp_http_request *h = call->req->http;
-    const char *why;
-    if (kp_websocket_check(h, &why)) {
-        kp_call_error(call, kp_http_header(h, "Upgrade") ? 400 : 426, "websocket_required", NULL,
-                      "%s", why);
+    if (kp_call_websocket(call))
         return;
-    }
     char token[KP_WIDGET_TOKEN_MAX + 1];
     int n = kp_call_query(call, "token", token, sizeof(token));
     struct kp_visitor_session v;

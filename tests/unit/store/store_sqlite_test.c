@@ -9,14 +9,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "store/store.h"
+#include "store_test_util.h"
 
 struct fixture {
     char dir[64];
@@ -26,21 +25,10 @@ struct fixture {
     int64_t inbox_support, inbox_sales; /* inboxes routed to those teams */
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = kp_xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/kp-store-test-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    int v = 0;
-    if (kp_store_open(f->dir, &f->s) || KP_STORE(f->s, migrate, &v) || v < 2) {
+    if (kp_test_store_open(f->dir, "store", 2, &f->s)) {
         free(f);
         return -1;
     }
@@ -51,19 +39,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    kp_store_close(f->s);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    kp_test_store_remove(f->dir, f->s);
     free(f);
     return 0;
-}
-
-static int64_t agent(struct kp_store *s, const char *email, const char *name, const char *role)
-{
-    struct kp_agent_new a = {.email = email, .name = name, .role = role, .password_hash = "x"};
-    int64_t id = 0;
-    assert_int_equal(KP_STORE(s, agent_create, &a, &id), 0);
-    assert_true(id > 0);
-    return id;
 }
 
 /* Agents, teams and two inboxes, committed. */
@@ -71,10 +49,10 @@ static void populate(struct fixture *f)
 {
     struct kp_store *s = f->s;
     assert_int_equal(KP_STORE0(s, begin), 0);
-    f->admin = agent(s, "admin@kp.test", "Admin", "admin");
-    f->anna = agent(s, "anna@kp.test", "Anna", "agent");
-    f->bob = agent(s, "bob@kp.test", "Bob", "agent");
-    f->carl = agent(s, "carl@kp.test", "Carl", "agent");
+    f->admin = kp_test_agent(s, "admin@kp.test", "Admin", "admin");
+    f->anna = kp_test_agent(s, "anna@kp.test", "Anna", "agent");
+    f->bob = kp_test_agent(s, "bob@kp.test", "Bob", "agent");
+    f->carl = kp_test_agent(s, "carl@kp.test", "Carl", "agent");
     assert_int_equal(KP_STORE(s, team_create, "Support", &f->support), 0);
     assert_int_equal(KP_STORE(s, team_create, "Sales", &f->sales), 0);
     assert_int_equal(KP_STORE(s, team_member, f->support, f->anna, true), 0);
@@ -211,7 +189,7 @@ static void test_agents_and_teams(void **state)
 
     /* a rolled-back transaction leaves nothing behind */
     assert_int_equal(KP_STORE0(s, begin), 0);
-    agent(s, "ghost@kp.test", "Ghost", "agent");
+    kp_test_agent(s, "ghost@kp.test", "Ghost", "agent");
     assert_int_equal(KP_STORE0(s, rollback), 0);
     assert_int_equal(KP_STORE(s, agent_list, &list), 0);
     assert_int_equal(json_array_size(list), 4);

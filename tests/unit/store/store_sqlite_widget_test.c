@@ -12,14 +12,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "store/store.h"
+#include "store_test_util.h"
 
 static const char SECRET_A[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 static const char SECRET_B[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -33,33 +32,18 @@ struct fixture {
     int64_t mail_conv;  /* Lena's email conversation */
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static int64_t agent(struct kp_store *s, const char *email, const char *name, const char *role)
-{
-    struct kp_agent_new a = {.email = email, .name = name, .role = role, .password_hash = "x"};
-    int64_t id = 0;
-    assert_int_equal(KP_STORE(s, agent_create, &a, &id), 0);
-    return id;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = kp_xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/kp-widget-test-XXXXXX");
-    int v = 0;
-    if (!mkdtemp(f->dir) || kp_store_open(f->dir, &f->s) || KP_STORE(f->s, migrate, &v) || v < 3) {
+    if (kp_test_store_open(f->dir, "widget", 3, &f->s)) {
         free(f);
         return -1;
     }
     struct kp_store *s = f->s;
     assert_int_equal(KP_STORE0(s, begin), 0);
-    f->admin = agent(s, "admin@kp.test", "Admin", "admin");
-    f->anna = agent(s, "anna@kp.test", "Anna Becker", "agent");
-    f->bob = agent(s, "bob@kp.test", "Bob", "agent");
+    f->admin = kp_test_agent(s, "admin@kp.test", "Admin", "admin");
+    f->anna = kp_test_agent(s, "anna@kp.test", "Anna Becker", "agent");
+    f->bob = kp_test_agent(s, "bob@kp.test", "Bob", "agent");
     assert_int_equal(KP_STORE(s, team_create, "Support", &f->team), 0);
     assert_int_equal(KP_STORE(s, team_create, "Billing", &f->other_team), 0);
     assert_int_equal(KP_STORE(s, team_member, f->team, f->anna, true), 0);
@@ -85,8 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    kp_store_close(f->s);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    kp_test_store_remove(f->dir, f->s);
     free(f);
     return 0;
 }

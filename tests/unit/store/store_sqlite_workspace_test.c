@@ -10,12 +10,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "base/json.h"
 #include "store/store.h"
+#include "store_test_util.h"
 
 struct fixture {
     char dir[64];
@@ -24,34 +23,19 @@ struct fixture {
     int64_t conv, message;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static int64_t agent(struct kp_store *s, const char *email, const char *name, const char *role)
-{
-    struct kp_agent_new a = {.email = email, .name = name, .role = role, .password_hash = "x"};
-    int64_t id = 0;
-    assert_int_equal(KP_STORE(s, agent_create, &a, &id), 0);
-    return id;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = kp_xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/kp-workspace-test-XXXXXX");
-    int v = 0;
-    if (!mkdtemp(f->dir) || kp_store_open(f->dir, &f->s) || KP_STORE(f->s, migrate, &v) || v < 2) {
+    if (kp_test_store_open(f->dir, "workspace", 2, &f->s)) {
         free(f);
         return -1;
     }
     struct kp_store *s = f->s;
     int64_t team, inbox;
     assert_int_equal(KP_STORE0(s, begin), 0);
-    f->admin = agent(s, "admin@kp.test", "Admin", "admin");
-    f->anna = agent(s, "anna@kp.test", "Anna", "agent");
-    f->bob = agent(s, "bob@kp.test", "Bob", "agent");
+    f->admin = kp_test_agent(s, "admin@kp.test", "Admin", "admin");
+    f->anna = kp_test_agent(s, "anna@kp.test", "Anna", "agent");
+    f->bob = kp_test_agent(s, "bob@kp.test", "Bob", "agent");
     assert_int_equal(KP_STORE(s, team_create, "Support", &team), 0);
     assert_int_equal(KP_STORE(s, inbox_create, "Mail", "email", team, &inbox), 0);
     struct kp_inbound in = {.inbox_id = inbox,
@@ -72,8 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    kp_store_close(f->s);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    kp_test_store_remove(f->dir, f->s);
     free(f);
     return 0;
 }

@@ -111,7 +111,7 @@ fuzz: web-deps
 	@scripts/deps.sh fuzz
 	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_lundef=false >/dev/null 2>&1 || true
 	ninja -C build-fuzz
-	for t in http1 json websocket; do mkdir -p build-fuzz/corpus-$$t; \
+	for t in http1 json websocket smtp mime html; do mkdir -p build-fuzz/corpus-$$t; \
 	  build-fuzz/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t tests/fuzz/corpus/$$t; done
 
 clean:

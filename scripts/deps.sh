@@ -7,11 +7,18 @@
 set -euo pipefail
 
 build=(gcc make meson ninja-build pkg-config python3 libuv1-dev libhttp-parser-dev
-       libjansson-dev libsqlite3-dev libsodium-dev libssl-dev)
+       libjansson-dev libsqlite3-dev libsodium-dev libssl-dev libgmime-3.0-dev libgumbo-dev
+       libcurl4-openssl-dev)
+# real mails that Debian ships as test data, read by tests/unit/proto/mime_corpus_test.c
+# (tests/corpus-licences.md)
+corpus=(libpython3.11-testsuite python3-flufl.bounce python3-dkim)
+# the private mail servers of the email channel's tests (tests/integration/mailsrv.py)
+mail=(postfix dovecot-imapd dovecot-lmtpd swaks)
 case "${1:-run}" in
   run)   want=("${build[@]}") ;;
-  check) want=("${build[@]}" libcmocka-dev clang-format curl chromium) ;;
-  bench) want=("${build[@]}" wrk nginx-light curl) ;;
+  check) want=("${build[@]}" libcmocka-dev clang-format curl chromium "${mail[@]}"
+               "${corpus[@]}") ;;
+  bench) want=("${build[@]}" wrk nginx-light curl "${mail[@]}") ;;
   fuzz)  want=("${build[@]}" clang libclang-rt-14-dev) ;;
   *) echo "usage: $0 [run|check|bench|fuzz]" >&2; exit 2 ;;
 esac
@@ -29,6 +36,10 @@ echo "deps: installing missing Debian packages: ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix asks what kind of mail setup to make; the tests run private instances, so none.
+if [[ " ${missing[*]} " == *" postfix "* ]]; then
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: installed ${missing[*]}"

@@ -141,6 +141,7 @@ extern const struct kp_route kp_api_conversations_routes[];
 extern const struct kp_route kp_api_search_routes[];
 extern const struct kp_route kp_api_stream_routes[];
 extern const struct kp_route kp_api_attachments_routes[];
+extern const struct kp_route kp_api_email_routes[];
 extern const struct kp_route kp_api_audit_routes[];
 extern const struct kp_route kp_api_canned_routes[];
 extern const struct kp_route kp_api_notifications_routes[];

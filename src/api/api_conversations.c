@@ -9,6 +9,7 @@
 #include "api.h"
 #include "cache.h"
 #include "stream.h"
+#include "../channel/email.h"
 
 #include <sodium.h>
 
@@ -300,6 +301,8 @@ static int write_run(struct kp_store *s, void *ctx)
         break;
     case MESSAGE:
         rc = KP_STORE(s, message_add, &w->msg, &w->message_id);
+        if (!rc && strcmp(w->msg.direction, "out") == 0)
+            rc = kp_email_queue_reply(s, w->id, w->message_id, w->msg.channel, false);
         if (!rc)
             rc = mention(s, w);
         break;
@@ -321,6 +324,12 @@ static int write_run(struct kp_store *s, void *ctx)
 static void write_done(struct kp_call *call, void *ctx, int rc)
 {
     struct conv_write *w = ctx;
+    if (rc == KP_ECONFLICT && w->op == MESSAGE) {
+        kp_call_error(call, 409, "no_email_address", NULL,
+                      "this reply goes by email, but the customer has no email address or no "
+                      "email inbox can send");
+        return;
+    }
     if (rc == KP_EINVAL && w->bad_mention) {
         kp_call_error(call, 400, "invalid_value", "mentions",
                       "agent %lld cannot be mentioned here: not an active agent who can see "

@@ -385,7 +385,7 @@ static int read_attachments(struct kp_call *call, struct ingest *g)
             return -1;
         }
         g->att[i] = (struct kp_attachment_new){kp_json_str(a, "filename"),
-                                               kp_json_str(a, "content_type"), bin, len};
+                                               kp_json_str(a, "content_type"), bin, len, NULL};
     }
     g->in.attachments = g->att;
     g->in.n_attachments = json_array_size(json_object_get(call->body, "attachments"));

@@ -662,7 +662,7 @@ static void attachments(struct kp_call *call)
         return;
     g->att = (struct kp_attachment_new){clean_filename(call, kp_json_str(call->body, "filename")),
                                         clean_type(call, kp_json_str(call->body, "content_type")),
-                                        bin, len};
+                                        bin, len, NULL};
     g->in.attachments = &g->att;
     g->in.n_attachments = 1;
     kp_call_write(call, g, message_run, message_done);

@@ -15,12 +15,12 @@
 #include <strings.h>
 
 static const struct kp_route *const tables[] = {
-    kp_api_system_routes,        kp_api_session_routes, kp_api_agents_routes,
-    kp_api_teams_routes,         kp_api_inboxes_routes, kp_api_contacts_routes,
-    kp_api_conversations_routes, kp_api_search_routes,  kp_api_stream_routes,
-    kp_api_attachments_routes,   kp_api_audit_routes,   kp_api_canned_routes,
-    kp_api_notifications_routes, kp_api_web_routes,     kp_api_widget_routes,
-    kp_api_visitor_routes,
+    kp_api_system_routes,        kp_api_session_routes,       kp_api_agents_routes,
+    kp_api_teams_routes,         kp_api_inboxes_routes,       kp_api_contacts_routes,
+    kp_api_conversations_routes, kp_api_search_routes,        kp_api_stream_routes,
+    kp_api_attachments_routes,   kp_api_email_routes,         kp_api_audit_routes,
+    kp_api_canned_routes,        kp_api_notifications_routes, kp_api_web_routes,
+    kp_api_widget_routes,        kp_api_visitor_routes,
 };
 
 void kp_api_routes_foreach(void (*fn)(const struct kp_route *r, void *ud), void *ud)

@@ -14,6 +14,10 @@ void kp_config_defaults(struct kp_config *c)
     c->max_body = 1 << 20;
     c->max_header = 16 << 10;
     c->max_attachment = 10 << 20;
+    c->lmtp_port = c->smtp_port = -1;
+    c->mail_max_size = 25 << 20;
+    c->mail_retry_ms = 60000;
+    snprintf(c->mail_hostname, sizeof(c->mail_hostname), "knotenpunkt.localdomain");
     c->max_connections = 10000;
     c->request_timeout_ms = 10000;
     c->idle_timeout_ms = 60000;
@@ -41,6 +45,13 @@ static const struct {
     {"threads", "event loops serving HTTP, one per CPU when 0 (0)"},
     {"cache_bytes", "memory for answers of hot reads, valid until the next commit; 0 = off "
                     "(4194304)"},
+    {"lmtp_listen", "address:port of the LMTP server a mail server delivers to; off when empty "
+                    "()"},
+    {"smtp_listen", "address:port of the SMTP server a mail server delivers to; off when empty "
+                    "()"},
+    {"mail_max_size", "largest mail accepted in bytes, announced with SIZE (26214400)"},
+    {"mail_hostname", "this host's name in SMTP and LMTP greetings (knotenpunkt.localdomain)"},
+    {"mail_retry_ms", "wait before the first retry of an outbound mail; it doubles (60000)"},
 };
 
 void kp_config_usage(FILE *out)
@@ -67,23 +78,51 @@ static int parse_num(const char *v, long long min, long long max, long long *out
     return 0;
 }
 
+/* "127.0.0.1:8080" or "[::1]:8080" into host and port; "" (when allowed) into port -1. */
+static int parse_listen(const char *key, const char *v, bool may_be_off, char host[64], int *port,
+                        char *err, size_t cap)
+{
+    if (may_be_off && !*v) {
+        host[0] = '\0';
+        *port = -1;
+        return 0;
+    }
+    long long n = 0;
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || (size_t)(colon - v) >= 64 || parse_num(colon + 1, 0, 65535, &n)) {
+        snprintf(err, cap, "%s must look like 127.0.0.1:8080, not '%s'", key, v);
+        return KP_EINVAL;
+    }
+    const char *h = v;
+    size_t hl = (size_t)(colon - v);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') /* [::1]:8080 */
+        h++, hl -= 2;
+    snprintf(host, 64, "%.*s", (int)hl, h);
+    *port = (int)n;
+    return 0;
+}
+
 int kp_config_set(struct kp_config *c, const char *key, const char *v, char *err, size_t cap)
 {
     long long n = 0;
     int rc = 0;
     if (strcmp(key, "listen") == 0) {
-        const char *colon = strrchr(v, ':');
-        if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->host) ||
-            parse_num(colon + 1, 0, 65535, &n)) {
-            snprintf(err, cap, "listen must look like 127.0.0.1:8080, not '%s'", v);
-            return KP_EINVAL;
-        }
-        const char *h = v;
-        size_t hl = (size_t)(colon - v);
-        if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') /* [::1]:8080 */
-            h++, hl -= 2;
-        snprintf(c->host, sizeof(c->host), "%.*s", (int)hl, h);
-        c->port = (int)n;
+        return parse_listen(key, v, false, c->host, &c->port, err, cap);
+    } else if (strcmp(key, "lmtp_listen") == 0) {
+        return parse_listen(key, v, true, c->lmtp_host, &c->lmtp_port, err, cap);
+    } else if (strcmp(key, "smtp_listen") == 0) {
+        return parse_listen(key, v, true, c->smtp_host, &c->smtp_port, err, cap);
+    } else if (strcmp(key, "mail_max_size") == 0) {
+        rc = parse_num(v, 1024, 1LL << 30, &n);
+        c->mail_max_size = (size_t)n;
+    } else if (strcmp(key, "mail_retry_ms") == 0) {
+        rc = parse_num(v, 10, 86400000, &n);
+        c->mail_retry_ms = (int)n;
+    } else if (strcmp(key, "mail_hostname") == 0) {
+        if (!*v || strlen(v) >= sizeof(c->mail_hostname) || strpbrk(v, " \t\r\n"))
+            rc = KP_EINVAL;
+        else
+            snprintf(c->mail_hostname, sizeof(c->mail_hostname), "%s", v);
     } else if (strcmp(key, "data") == 0) {
         if (!*v || strlen(v) >= sizeof(c->data)) {
             snprintf(err, cap, "data must be a directory path");

@@ -21,6 +21,12 @@ struct kp_config {
     bool cookie_secure;
     size_t cache_bytes; /* answer cache for hot reads; 0 = off */
     int threads;        /* event loops; 0 = one per CPU */
+    /* the email channel: built-in LMTP and SMTP listeners (port -1 = off) */
+    char lmtp_host[64], smtp_host[64];
+    int lmtp_port, smtp_port;
+    size_t mail_max_size;
+    char mail_hostname[256];
+    int mail_retry_ms; /* the first retry of a failed outbound mail; later ones wait longer */
 };
 
 void kp_config_defaults(struct kp_config *c);

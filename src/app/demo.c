@@ -627,6 +627,14 @@ static int seed_staff(struct demo *d, const char *password_hash)
             if ((rc = KP_STORE(s, widget_secret, d->inboxes[i], secret)))
                 return rc;
         }
+        if (strcmp(inboxes[i].channel, "email") == 0) {
+            /* an address, but no SMTP server: replies show why they cannot go out */
+            struct kp_mail_inbox box = {.inbox_id = d->inboxes[i], .imap_poll_s = 60};
+            snprintf(box.address, sizeof(box.address), "support@demo.knotenpunkt.test");
+            snprintf(box.imap_after, sizeof(box.imap_after), "seen");
+            if ((rc = KP_STORE(s, mail_inbox_set, &box)))
+                return rc;
+        }
     }
     d->info.admin_id = d->agents[0];
     d->info.teams = N_TEAMS;

@@ -19,6 +19,9 @@
 #include "../api/visitor.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../channel/email_listen.h"
+#include "../channel/email_imap.h"
+#include "../channel/email_send.h"
 
 #include <signal.h>
 
@@ -55,6 +58,9 @@ struct hub {
     struct kp_metrics *metrics;
     struct kp_online *online; /* agents with an open stream, for the chat widget */
     struct kp_pipeline *pipeline;
+    struct kp_email_listener *lmtp, *smtp; /* on the first loop, when configured */
+    struct kp_email_sender *sender;
+    struct kp_email_fetcher *fetcher;
     bool demo;
     uv_signal_t sigterm, sigint;
     uv_timer_t prune;
@@ -128,6 +134,13 @@ static void on_prune(uv_timer_t *t)
 
 /* ---- stopping ---- */
 
+static size_t email_busy(struct hub *h)
+{
+    return (h->lmtp ? kp_email_listen_busy(h->lmtp) : 0) +
+           (h->smtp ? kp_email_listen_busy(h->smtp) : 0) + kp_email_send_busy(h->sender) +
+           kp_email_imap_busy(h->fetcher);
+}
+
 /* Requests in flight hold memory their writer jobs and hashes will use: a front waits for them
  * however long it takes; connections that only deliver answers get a deadline. */
 static bool front_idle(struct front *f, bool late)
@@ -136,7 +149,7 @@ static bool front_idle(struct front *f, bool late)
     bool first = f == &f->hub->fronts[0];
     if (kp_server_busy(srv) || kp_visitor_busy(f->api.visitors) ||
         (first && (kp_writer_pending(f->hub->writer) || kp_pipeline_busy(f->hub->pipeline) ||
-                   f->hub->prune_running))) {
+                   f->hub->prune_running || email_busy(f->hub)))) {
         if (late && !f->drain_warned) {
             kp_log_warn("still waiting for %zu requests to finish",
                         kp_server_busy(srv) + kp_visitor_busy(f->api.visitors));
@@ -161,6 +174,13 @@ static void on_drain(uv_timer_t *t)
         uv_close((uv_handle_t *)&h->prune, NULL);
         uv_close((uv_handle_t *)&h->sigterm, NULL);
         uv_close((uv_handle_t *)&h->sigint, NULL);
+        kp_email_listen_free(h->lmtp);
+        kp_email_listen_free(h->smtp);
+        kp_email_send_free(h->sender);
+        kp_email_imap_free(h->fetcher);
+        h->lmtp = h->smtp = NULL;
+        h->sender = NULL;
+        h->fetcher = NULL;
     } else {
         kp_writer_port_close(f->api.port);
     }
@@ -175,8 +195,15 @@ static void front_stop(struct front *f)
         return;
     f->stopping = true;
     kp_server_stop_listening(f->api.server);
-    if (f == &f->hub->fronts[0])
+    if (f == &f->hub->fronts[0]) {
         kp_pipeline_stop(f->hub->pipeline);
+        if (f->hub->lmtp)
+            kp_email_listen_stop(f->hub->lmtp);
+        if (f->hub->smtp)
+            kp_email_listen_stop(f->hub->smtp);
+        kp_email_send_stop(f->hub->sender);
+        kp_email_imap_stop(f->hub->fetcher);
+    }
     f->drain_started = kp_clock_now_ms();
     uv_timer_init(f->api.loop, &f->drain);
     f->drain.data = f;
@@ -307,6 +334,35 @@ static void front_release(struct front *f, size_t i)
     kp_bus_release(api);
 }
 
+/* The email channel on the first loop: LMTP and SMTP listeners when configured (their
+ * addresses printed for scripts, like the HTTP one), and the outbox's sender. */
+static int email_start(struct hub *h, const struct kp_config *cfg)
+{
+    struct kp_api *api = &h->fronts[0].api;
+    for (int lmtp = 1; lmtp >= 0; lmtp--) {
+        struct kp_email_listen_config lc = {
+            .host = lmtp ? cfg->lmtp_host : cfg->smtp_host,
+            .port = lmtp ? cfg->lmtp_port : cfg->smtp_port,
+            .lmtp = lmtp,
+            .max_size = cfg->mail_max_size,
+            .max_connections = 200,
+            .idle_timeout_ms = 300000,
+            .hostname = cfg->mail_hostname,
+        };
+        if (lc.port < 0)
+            continue;
+        struct kp_email_listener **l = lmtp ? &h->lmtp : &h->smtp;
+        int rc = kp_email_listen_new(api, &lc, l);
+        if (rc)
+            return rc;
+        printf("%s on %s:%d\n", lmtp ? "lmtp" : "smtp", lc.host, kp_email_listen_port(*l));
+    }
+    struct kp_email_send_config sc = {.retry_ms = cfg->mail_retry_ms,
+                                      .hostname = cfg->mail_hostname};
+    int rc = kp_email_send_start(api, &sc, &h->sender);
+    return rc ? rc : kp_email_imap_start(api, &h->fetcher);
+}
+
 int kp_hub_run(const struct kp_config *cfg, bool demo)
 {
     struct hub h = {.demo = demo};
@@ -346,6 +402,10 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
     int port = kp_server_port(h.fronts[0].api.server);
     uv_loop_t *main_loop = h.fronts[0].api.loop;
     kp_pipeline_start(&h.fronts[0].api, &h.pipeline);
+    if ((rc = email_start(&h, cfg))) {
+        fprintf(stderr, "knotenpunkt: cannot start the email channel: %s\n", kp_strerror(rc));
+        goto out;
+    }
     uv_timer_init(main_loop, &h.prune);
     h.prune.data = &h;
     uv_timer_start(&h.prune, on_prune, 60 * 1000, PRUNE_EVERY_MS);
@@ -371,6 +431,10 @@ int kp_hub_run(const struct kp_config *cfg, bool demo)
 out:
     if (rc) {
         /* a failed start: nothing runs yet; close what was opened */
+        kp_email_listen_free(h.lmtp);
+        kp_email_listen_free(h.smtp);
+        kp_email_send_free(h.sender);
+        kp_email_imap_free(h.fetcher);
         for (size_t i = 0; i < h.n; i++)
             if (h.fronts[i].api.server)
                 kp_server_free(h.fronts[i].api.server);

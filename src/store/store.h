@@ -78,6 +78,7 @@ struct kp_attachment_new {
     const char *filename, *content_type;
     const void *data;
     size_t size;
+    const char *content_id; /* an inline image's Content-ID (email), NULL when none */
 };
 
 /* A message written by an agent (reply or internal note). */
@@ -105,6 +106,48 @@ struct kp_inbound {
     int64_t sent_at_ms;          /* 0 = now */
     const struct kp_attachment_new *attachments;
     size_t n_attachments;
+    int64_t conversation_id; /* > 0: join this conversation (email threading), reopening it */
+    bool new_conversation;   /* open a new conversation rather than the contact's open one */
+    bool quiet; /* an automatic mail: neither reopens the conversation nor waits for an answer */
+    const struct kp_mail_meta *mail; /* email: stored with the message, NULL otherwise */
+};
+
+/* What the email channel keeps of a mail beside the message (sqlite/004_email.sql). */
+struct kp_mail_meta {
+    const char *header_id;   /* Message-ID without <>, NULL when none */
+    const char *thread_rule; /* in_reply_to|references|subject_tag|new */
+    const char *flags;       /* JSON array of flag names */
+    const char *problem;     /* why it did not parse cleanly, NULL when it did */
+    const char *from_addr, *reply_to, *to_addrs, *cc_addrs, *subject, *in_reply_to, *refs;
+    const void *raw; /* the source as received */
+    size_t raw_len;
+};
+
+enum {
+    KP_MAIL_ADDRESS_MAX = 254,
+    KP_MAIL_URL_MAX = 500,
+    KP_MAIL_SECRET_MAX = 200,
+    KP_MAIL_AUTOREPLY_MAX = 4000,
+};
+
+/* An email inbox's settings. */
+struct kp_mail_inbox {
+    int64_t inbox_id, team_id;
+    char name[201]; /* the inbox's name */
+    char address[KP_MAIL_ADDRESS_MAX + 1], display_name[201];
+    char smtp_url[KP_MAIL_URL_MAX + 1], smtp_user[KP_MAIL_SECRET_MAX + 1],
+        smtp_password[KP_MAIL_SECRET_MAX + 1];
+    char imap_url[KP_MAIL_URL_MAX + 1], imap_user[KP_MAIL_SECRET_MAX + 1],
+        imap_password[KP_MAIL_SECRET_MAX + 1], imap_after[KP_MAIL_URL_MAX + 1];
+    int64_t imap_poll_s, imap_uidvalidity, imap_last_uid;
+    char autoreply[KP_MAIL_AUTOREPLY_MAX + 1];
+};
+
+/* A reply queued for sending by email. */
+struct kp_mail_out {
+    int64_t message_id, inbox_id;
+    const char *header_id, *recipient, *subject, *in_reply_to, *refs;
+    bool automatic; /* an automatic answer: Auto-Submitted: auto-replied */
 };
 
 struct kp_ingest_result {
@@ -339,6 +382,65 @@ struct kp_store_ops {
     /* The whole inbound path in the current transaction: dedupe, link contact, find or open
      * the conversation, store message and attachments. The pipeline analyses it later. */
     int (*ingest)(struct kp_store *s, const struct kp_inbound *in, struct kp_ingest_result *r);
+
+    /* Email (sqlite/004_email.sql). mail_inbox_set creates or replaces the settings of an
+     * email inbox (KP_EINVAL when its channel is not email, KP_EEXIST when another inbox has the
+     * address); mail_inbox_get: KP_ENOTFOUND when it has none; mail_inbox_by_address: the inbox
+     * that receives mail for address (any case). mail_inbox_ids fills ids[] with the email inboxes
+     * (*n in: capacity, out: count). */
+    int (*mail_inbox_set)(struct kp_store *s, const struct kp_mail_inbox *in);
+    int (*mail_inbox_get)(struct kp_store *s, int64_t inbox_id, struct kp_mail_inbox *out);
+    int (*mail_inbox_by_address)(struct kp_store *s, const char *address, int64_t *inbox_id);
+    int (*mail_inbox_ids)(struct kp_store *s, int64_t *ids, size_t *n);
+    /* Moves the IMAP import's position (after the mails up to last_uid were committed). */
+    int (*mail_imap_mark)(struct kp_store *s, int64_t inbox_id, int64_t uidvalidity,
+                          int64_t last_uid);
+    /* The conversation a reply belongs to: of the message that had header_id in the inbox
+     * (when header_id is not NULL), else tag_conversation if it is in the inbox. KP_ENOTFOUND
+     * when neither. */
+    int (*mail_thread)(struct kp_store *s, int64_t inbox_id, const char *header_id,
+                       int64_t tag_conversation, int64_t *conversation_id);
+    /* Keeps a mail that opens no conversation (kind "bounce" or "auto_reply"); message_id: the
+     * outbound message a bounce reports on, 0 when none. */
+    int (*mail_drop)(struct kp_store *s, int64_t inbox_id, const char *kind, const char *from,
+                     const char *subject, const char *reason, int64_t message_id, const void *raw,
+                     size_t len);
+    /* The outbound message of the inbox whose Message-ID is header_id: KP_ENOTFOUND when none. A
+     * permanent failure marks its delivery failed with reason. */
+    int (*mail_bounce)(struct kp_store *s, int64_t inbox_id, const char *header_id, bool permanent,
+                       const char *reason, int64_t *message_id, int64_t *conversation_id);
+    /* How a reply in the conversation goes out by email: {conversation_id, channel (the
+     * conversation's), inbox_id (the conversation's email
+     * inbox, else the first that can send; null when none), address, subject, recipient (where
+     * the last inbound mail asked answers to go, else the contact's first email address; null
+     * when none), in_reply_to, refs}. */
+    int (*mail_reply_context)(struct kp_store *s, int64_t conversation_id, json_t **out);
+    /* Queues message m->message_id for sending (in the transaction that added it). */
+    int (*mail_queue)(struct kp_store *s, const struct kp_mail_out *m);
+    /* Up to cap message ids whose sending is due at now_ms, the oldest first. */
+    int (*mail_due)(struct kp_store *s, int64_t now_ms, int64_t *ids, size_t *n);
+    /* Everything the sender needs of a queued message, as JSON: {message_id, inbox_id,
+     * conversation_id, header_id, recipient, subject, in_reply_to, refs, text, html, auto,
+     * attempts, agent_name, attachments:[{id, filename, content_type}]}. */
+    int (*mail_outgoing)(struct kp_store *s, int64_t message_id, json_t **out);
+    /* Records a delivery attempt: sent (raw: the source as sent), or failed with error, to be
+     * tried again at retry_at (0: given up, the message shows failed). */
+    int (*mail_sent)(struct kp_store *s, int64_t message_id, const void *raw, size_t len);
+    int (*mail_failed)(struct kp_store *s, int64_t message_id, const char *error, int64_t retry_at);
+    /* The raw source of a message (as received or sent): KP_ENOTFOUND when it has none. */
+    int (*mail_raw)(struct kp_store *s, int64_t message_id, void **data, size_t *len);
+    /* An automatic answer to address may go out now: true at most once per window_ms per
+     * inbox and address (and then remembered). */
+    int (*mail_autoreply_allowed)(struct kp_store *s, int64_t inbox_id, const char *address,
+                                  int64_t now_ms, int64_t window_ms, bool *allowed);
+    /* Mails of the inbox that opened no conversation, newest first, ids below before_id. */
+    int (*mail_dropped_list)(struct kp_store *s, int64_t inbox_id, int64_t before_id, int limit,
+                             json_t **out);
+    /* Moves a message to another conversation (of the same contact or not): both conversations'
+     * counts and previews follow, the message's thread_rule becomes "moved". KP_ENOTFOUND when
+     * either is missing. */
+    int (*message_move)(struct kp_store *s, int64_t message_id, int64_t to_conversation,
+                        int64_t *from_conversation);
 
     /* Full-text search over messages visible to the viewer, with <mark> highlighted snippets. */
     int (*search)(struct kp_store *s, const struct kp_viewer *v, const char *q, int limit,

@@ -168,6 +168,14 @@ json_t *kp_sq_row(sqlite3_stmt *st)
         }
         default:
             v = json_null();
+            if (len > 5 && strcmp(name + len - 5, "_json") == 0)
+                len -= 5; /* a NULL "x_json" is x: null */
+        }
+        if (len < strlen(name)) {
+            char key[64];
+            snprintf(key, sizeof(key), "%.*s", (int)len, name);
+            json_object_set_new(into, key, v);
+            continue;
         }
         json_object_set_new(into, name, v);
     }
@@ -1191,6 +1199,24 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .message_add = kp_sq_message_add,
     .attachment_get = kp_sq_attachment_get,
     .ingest = kp_sq_ingest,
+    .mail_inbox_set = kp_sq_mail_inbox_set,
+    .mail_inbox_get = kp_sq_mail_inbox_get,
+    .mail_inbox_by_address = kp_sq_mail_inbox_by_address,
+    .mail_inbox_ids = kp_sq_mail_inbox_ids,
+    .mail_imap_mark = kp_sq_mail_imap_mark,
+    .mail_thread = kp_sq_mail_thread,
+    .mail_drop = kp_sq_mail_drop,
+    .mail_bounce = kp_sq_mail_bounce,
+    .mail_reply_context = kp_sq_mail_reply_context,
+    .mail_queue = kp_sq_mail_queue,
+    .mail_due = kp_sq_mail_due,
+    .mail_outgoing = kp_sq_mail_outgoing,
+    .mail_sent = kp_sq_mail_sent,
+    .mail_failed = kp_sq_mail_failed,
+    .mail_raw = kp_sq_mail_raw,
+    .mail_autoreply_allowed = kp_sq_mail_autoreply_allowed,
+    .mail_dropped_list = kp_sq_mail_dropped_list,
+    .message_move = kp_sq_message_move,
     .search = kp_sq_search,
     .audit_add = audit_add,
     .audit_list = audit_list,

@@ -361,8 +361,17 @@ int kp_sq_conversation_tag(struct kp_store *s, int64_t id, const char *tag, bool
     "SELECT m.id, m.conversation_id, m.direction, m.channel, m.author_agent_id, "                  \
     "m.author_contact_id, m.text, m.html, m.external_id, m.lang, m.created_at, "                   \
     "(SELECT json_group_array(json_object('id', a.id, 'filename', a.filename, "                    \
-    "'content_type', a.content_type, 'size', a.size)) FROM attachments a "                         \
-    "WHERE a.message_id = m.id) AS attachments_json FROM messages m "
+    "'content_type', a.content_type, 'size', a.size, 'content_id', a.content_id)) "                \
+    "FROM attachments a WHERE a.message_id = m.id) AS attachments_json, "                          \
+    "(SELECT json_object('message_id', e.header_id, 'thread_rule', e.thread_rule, 'flags', "       \
+    "json(e.flags), 'problem', e.problem, 'from', e.from_addr, 'reply_to', e.reply_to, "           \
+    "'to', e.to_addrs, 'cc', e.cc_addrs, 'subject', e.subject, 'has_raw', "                        \
+    "json(CASE WHEN e.raw IS NULL THEN 'false' ELSE 'true' END)) FROM mail_messages e "            \
+    "WHERE e.message_id = m.id) AS email_json, "                                                   \
+    "(SELECT json_object('state', o.state, 'attempts', o.attempts, 'error', o.error, "             \
+    "'next_attempt_at', CASE WHEN o.state = 'queued' THEN strftime('%Y-%m-%dT%H:%M:%fZ', "         \
+    "o.next_at / 1000.0, 'unixepoch') END) FROM outbox o WHERE o.message_id = m.id) "              \
+    "AS delivery_json FROM messages m "
 
 int kp_sq_message_list(struct kp_store *s, int64_t conversation_id, int64_t after, int limit,
                        json_t **out)
@@ -430,7 +439,7 @@ int kp_sq_message_text(struct kp_store *s, int64_t id, struct kp_buf *out)
     return row_text(q, st, out);
 }
 
-static void preview(char *out, size_t cap, const char *text)
+void kp_sq_preview(char *out, size_t cap, const char *text)
 {
     /* cut at a UTF-8 boundary, whitespace folded to single spaces */
     size_t o = 0;
@@ -509,7 +518,7 @@ int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_
         return rc;
     bool note = strcmp(m->direction, "note") == 0;
     char pv[160];
-    preview(pv, sizeof(pv), m->text);
+    kp_sq_preview(pv, sizeof(pv), m->text);
     st = kp_sq_stmt(q, note ? "UPDATE conversations SET message_count = message_count + 1, "
                               "updated_at = ?2 WHERE id = ?1"
                             : "UPDATE conversations SET message_count = message_count + 1, "
@@ -636,31 +645,54 @@ static int link_contact(struct sq *q, const struct kp_inbound *in, struct kp_ing
     return rc;
 }
 
-static int open_conversation(struct sq *q, const struct kp_inbound *in, int64_t now,
-                             struct kp_ingest_result *r)
+/* The conversation in->conversation_id names (a threaded mail), else the contact's newest
+ * unresolved one in the inbox unless in->new_conversation. *rc: SQLITE_ROW when found. */
+static int find_conversation(struct sq *q, const struct kp_inbound *in, struct kp_ingest_result *r,
+                             int *rc)
 {
-    sqlite3_stmt *st =
-        kp_sq_stmt(q, "SELECT id, team_id, assignee_id FROM conversations "
-                      "WHERE contact_id = ? AND inbox_id = ? AND state <> 'resolved' "
-                      "ORDER BY id DESC LIMIT 1");
+    sqlite3_stmt *st;
+    if (in->conversation_id > 0) {
+        st = kp_sq_stmt(q, "SELECT id, team_id, assignee_id FROM conversations WHERE id = ?");
+        if (st)
+            sqlite3_bind_int64(st, 1, in->conversation_id);
+    } else if (in->new_conversation) {
+        *rc = SQLITE_DONE;
+        return 0;
+    } else {
+        st = kp_sq_stmt(q, "SELECT id, team_id, assignee_id FROM conversations "
+                           "WHERE contact_id = ? AND inbox_id = ? AND state <> 'resolved' "
+                           "ORDER BY id DESC LIMIT 1");
+        if (st) {
+            sqlite3_bind_int64(st, 1, r->contact_id);
+            sqlite3_bind_int64(st, 2, in->inbox_id);
+        }
+    }
     if (!st)
         return KP_EIO;
-    sqlite3_bind_int64(st, 1, r->contact_id);
-    sqlite3_bind_int64(st, 2, in->inbox_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    *rc = sqlite3_step(st);
+    if (*rc == SQLITE_ROW) {
         r->conversation_id = sqlite3_column_int64(st, 0);
         r->team_id = sqlite3_column_int64(st, 1);
         r->assignee_id = sqlite3_column_int64(st, 2);
     }
     sqlite3_reset(st);
+    return 0;
+}
+
+static int open_conversation(struct sq *q, const struct kp_inbound *in, int64_t now,
+                             struct kp_ingest_result *r)
+{
+    int rc;
+    if (find_conversation(q, in, r, &rc))
+        return KP_EIO;
     if (rc == SQLITE_ROW)
         return 0;
     if (rc != SQLITE_DONE)
         return kp_sq_err(q, rc);
-    st = kp_sq_stmt(q, "INSERT INTO conversations(inbox_id, contact_id, channel, team_id, "
-                       "subject, created_at, updated_at, last_message_at) "
-                       "SELECT id, ?2, ?3, team_id, ?4, ?5, ?5, ?5 FROM inboxes WHERE id = ?1");
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "INSERT INTO conversations(inbox_id, contact_id, channel, team_id, "
+                      "subject, created_at, updated_at, last_message_at) "
+                      "SELECT id, ?2, ?3, team_id, ?4, ?5, ?5, ?5 FROM inboxes WHERE id = ?1");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, in->inbox_id);
@@ -700,27 +732,29 @@ int kp_sq_ingest(struct kp_store *s, const struct kp_inbound *in, struct kp_inge
     if (rc)
         return rc;
     for (size_t i = 0; i < in->n_attachments; i++) {
-        const struct kp_attachment_new *a = &in->attachments[i];
-        sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO attachments(message_id, filename, "
-                                         "content_type, size, data) VALUES (?, ?, ?, ?, ?)");
-        if (!st)
-            return KP_EIO;
-        sqlite3_bind_int64(st, 1, r->message_id);
-        kp_sq_bind_text(st, 2, a->filename);
-        kp_sq_bind_text(st, 3, a->content_type);
-        sqlite3_bind_int64(st, 4, (int64_t)a->size);
-        sqlite3_bind_blob64(st, 5, a->data, a->size, SQLITE_STATIC);
-        if ((rc = kp_sq_exec_stmt(q, st)))
+        if ((rc = kp_sq_attachment_insert(q, r->message_id, &in->attachments[i])))
             return rc;
     }
+    if (in->mail && (rc = kp_sq_mail_meta_insert(q, in->inbox_id, r->message_id, in->mail)))
+        return rc;
     char pv[160];
-    preview(pv, sizeof(pv), in->text);
+    kp_sq_preview(pv, sizeof(pv), in->text);
+    /* a mail that joins its thread reopens even a resolved conversation; automatic mail neither
+     * reopens nor waits for an answer */
     sqlite3_stmt *st = kp_sq_stmt(
-        q, "UPDATE conversations SET message_count = message_count + 1, updated_at = ?2, "
-           "last_message_at = max(last_message_at, ?3), "
-           "waiting_since = coalesce(waiting_since, ?3), preview = ?4, "
-           "state = CASE WHEN state = 'pending' OR state = 'snoozed' THEN 'open' ELSE state END "
-           "WHERE id = ?1");
+        q, in->quiet ? "UPDATE conversations SET message_count = message_count + 1, "
+                       "updated_at = ?2, last_message_at = max(last_message_at, ?3), preview = ?4 "
+                       "WHERE id = ?1"
+           : in->conversation_id > 0
+               ? "UPDATE conversations SET message_count = message_count + 1, updated_at = ?2, "
+                 "last_message_at = max(last_message_at, ?3), "
+                 "waiting_since = coalesce(waiting_since, ?3), preview = ?4, state = 'open' "
+                 "WHERE id = ?1"
+               : "UPDATE conversations SET message_count = message_count + 1, updated_at = ?2, "
+                 "last_message_at = max(last_message_at, ?3), "
+                 "waiting_since = coalesce(waiting_since, ?3), preview = ?4, "
+                 "state = CASE WHEN state = 'pending' OR state = 'snoozed' THEN 'open' ELSE "
+                 "state END WHERE id = ?1");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, r->conversation_id);

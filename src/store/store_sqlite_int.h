@@ -11,7 +11,7 @@
 #include "store.h"
 #include "../base/buf.h"
 
-enum { STMT_CACHE = 160 }; /* more than the backend has statements: none is prepared twice */
+enum { STMT_CACHE = 224 }; /* more than the backend has statements: none is prepared twice */
 
 struct sq {
     struct kp_store base;
@@ -150,6 +150,40 @@ int kp_sq_visitor_event_add(struct kp_store *s, const struct kp_visitor_event *e
 int kp_sq_visitor_event_list(struct kp_store *s, int64_t contact_id, int64_t before_id, int limit,
                              json_t **out);
 int kp_sq_contact_access(struct kp_store *s, const struct kp_viewer *v, int64_t contact_id);
+
+/* A conversation's preview of a message text: whitespace folded, cut at a UTF-8 boundary. */
+void kp_sq_preview(char *out, size_t cap, const char *text);
+
+/* The email channel lives in store_sqlite_mail.c. */
+int kp_sq_attachment_insert(struct sq *q, int64_t message_id, const struct kp_attachment_new *a);
+int kp_sq_mail_meta_insert(struct sq *q, int64_t inbox_id, int64_t message_id,
+                           const struct kp_mail_meta *m);
+int kp_sq_mail_inbox_set(struct kp_store *s, const struct kp_mail_inbox *in);
+int kp_sq_mail_inbox_get(struct kp_store *s, int64_t inbox_id, struct kp_mail_inbox *out);
+int kp_sq_mail_inbox_by_address(struct kp_store *s, const char *address, int64_t *inbox_id);
+int kp_sq_mail_inbox_ids(struct kp_store *s, int64_t *ids, size_t *n);
+int kp_sq_mail_imap_mark(struct kp_store *s, int64_t inbox_id, int64_t uidvalidity,
+                         int64_t last_uid);
+int kp_sq_mail_thread(struct kp_store *s, int64_t inbox_id, const char *header_id,
+                      int64_t tag_conversation, int64_t *conversation_id);
+int kp_sq_mail_drop(struct kp_store *s, int64_t inbox_id, const char *kind, const char *from,
+                    const char *subject, const char *reason, int64_t message_id, const void *raw,
+                    size_t len);
+int kp_sq_mail_bounce(struct kp_store *s, int64_t inbox_id, const char *header_id, bool permanent,
+                      const char *reason, int64_t *message_id, int64_t *conversation_id);
+int kp_sq_mail_reply_context(struct kp_store *s, int64_t conversation_id, json_t **out);
+int kp_sq_mail_queue(struct kp_store *s, const struct kp_mail_out *m);
+int kp_sq_mail_due(struct kp_store *s, int64_t now_ms, int64_t *ids, size_t *n);
+int kp_sq_mail_outgoing(struct kp_store *s, int64_t message_id, json_t **out);
+int kp_sq_mail_sent(struct kp_store *s, int64_t message_id, const void *raw, size_t len);
+int kp_sq_mail_failed(struct kp_store *s, int64_t message_id, const char *error, int64_t retry_at);
+int kp_sq_mail_raw(struct kp_store *s, int64_t message_id, void **data, size_t *len);
+int kp_sq_mail_autoreply_allowed(struct kp_store *s, int64_t inbox_id, const char *address,
+                                 int64_t now_ms, int64_t window_ms, bool *allowed);
+int kp_sq_mail_dropped_list(struct kp_store *s, int64_t inbox_id, int64_t before_id, int limit,
+                            json_t **out);
+int kp_sq_message_move(struct kp_store *s, int64_t message_id, int64_t to_conversation,
+                       int64_t *from_conversation);
 
 /* SQL fragment: conversation c visible to viewer bound as ?1 agent id and ?2 admin flag. */
 #define KP_SQ_VISIBLE                                                                              \

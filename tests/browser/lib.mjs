@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // lib.mjs - helpers of the browser suite: Playwright from web/node_modules, signing in through
 // the login screen, an API client with a session (cookie + CSRF header) for setting up and
-// checking data, and waits that assert what a user sees.
+// checking data, waits that assert what a user sees, and an LMTP client that delivers mail to
+// the server the way a mail server does.
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 export const { chromium } = require('playwright-core');
@@ -65,6 +67,7 @@ export async function apiSession(base, email, password = PASSWORD) {
     get: (p) => request('GET', p),
     post: (p, d = {}, h) => request('POST', p, d, h),
     patch: (p, d) => request('PATCH', p, d),
+    put: (p, d) => request('PUT', p, d),
     del: (p) => request('DELETE', p),
   };
 }
@@ -137,4 +140,78 @@ export async function findChat(client, marker, timeout = 10_000) {
     if (Date.now() > deadline) throw new Error(`no web chat conversation with "${marker}"`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Delivers one mail over LMTP (RFC 2033) to lmtp {host, port}: LHLO, MAIL FROM, RCPT TO for each
+ * recipient, DATA (line ends made CRLF, lines starting with "." doubled), QUIT. Every reply code
+ * is checked (an unexpected one throws with the server's text); after the data LMTP answers once
+ * per recipient. from "" is the null sender of bounces. Returns the replies to the data.
+ */
+export function lmtpDeliver(lmtp, { from, to, data }, timeout = 10_000) {
+  const rcpts = Array.isArray(to) ? to : [to];
+  return new Promise((ok, fail) => {
+    const sock = connect(lmtp.port, lmtp.host);
+    const lines = [];
+    let buf = '';
+    let wake = null;
+    let closed = null;
+    const timer = setTimeout(() => sock.destroy(new Error(`LMTP: no answer within ${timeout / 1000} s`)), timeout);
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => {
+      buf += d;
+      for (let i; (i = buf.indexOf('\r\n')) >= 0; buf = buf.slice(i + 2)) lines.push(buf.slice(0, i));
+      if (wake) wake();
+    });
+    sock.on('error', (e) => {
+      closed = e;
+      if (wake) wake();
+    });
+    sock.on('close', () => {
+      closed = closed || new Error('LMTP: the server closed the connection');
+      if (wake) wake();
+    });
+    /** The next complete reply ("250-..." lines up to "250 ..."), checked against code. */
+    async function expect(code, after) {
+      const text = [];
+      for (;;) {
+        while (!lines.length) {
+          if (closed) throw closed;
+          await new Promise((r) => { wake = r; });
+          wake = null;
+        }
+        const line = lines.shift();
+        text.push(line);
+        if (/^\d{3}(?: |$)/.test(line)) break;
+      }
+      const got = Number(text[text.length - 1].slice(0, 3));
+      if (got !== code) throw new Error(`LMTP: ${code} expected after ${after}, got: ${text.join(' | ')}`);
+      return text[text.length - 1];
+    }
+    const send = (line) => sock.write(`${line}\r\n`);
+    (async () => {
+      await expect(220, 'connecting');
+      send('LHLO browser-test.example');
+      await expect(250, 'LHLO');
+      send(`MAIL FROM:<${from}>`);
+      await expect(250, 'MAIL FROM');
+      for (const r of rcpts) {
+        send(`RCPT TO:<${r}>`);
+        await expect(250, `RCPT TO ${r}`);
+      }
+      send('DATA');
+      await expect(354, 'DATA');
+      const body = data.replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '\r\n');
+      sock.write(`${body.replace(/^\./gm, '..')}.\r\n`);
+      const replies = [];
+      for (const r of rcpts) replies.push(await expect(250, `the data for ${r}`));
+      send('QUIT');
+      await expect(221, 'QUIT');
+      sock.end();
+      return replies;
+    })().then(ok, (e) => {
+      sock.destroy();
+      fail(e);
+    }).finally(() => clearTimeout(timer));
+  });
 }

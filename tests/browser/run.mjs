@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // run.mjs BINARY ARTIFACT_DIR - the browser suite: starts BINARY in demo mode on an ephemeral
-// loopback port with a fresh data directory, drives Debian's Chromium through playwright-core,
+// loopback port (and its LMTP server on another) with a fresh data directory, drives Debian's
+// Chromium through playwright-core,
 // runs every exported async function of tests/browser/t*.mjs with a time limit, takes a screenshot
 // of every page a test opened (also on failure) into ARTIFACT_DIR, prints ok/FAIL lines and a
 // summary, and always stops the server and the browser. Exit status 1 on any failure.
 //
-// A test gets one argument, ctx: {base, browser, artifactDir, name, newContext(opts),
-// newPage(opts), log(...)} plus the helpers of lib.mjs (login, apiSession, waitText, ...).
+// A test gets one argument, ctx: {base, lmtp: {host, port}, browser, artifactDir, name,
+// newContext(opts), newPage(opts), log(...)} plus the helpers of lib.mjs (login, apiSession,
+// waitText, lmtpDeliver, ...).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ mkdirSync(artifactDir, { recursive: true });
 let server = null;
 let browser = null;
 let dataDir = null;
+let lmtp = null;
 const serverLog = [];
 
 function startServer() {
@@ -40,6 +43,7 @@ function startServer() {
   return new Promise((ok, fail) => {
     server = spawn(binary, ['demo', '--data', dataDir, '--listen', '127.0.0.1:0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KNOTENPUNKT_LMTP_LISTEN: '127.0.0.1:0' },
     });
     const timer = setTimeout(() => fail(new Error('the server did not say where it listens')), START_TIMEOUT_MS);
     let buf = '';
@@ -47,6 +51,8 @@ function startServer() {
       const s = d.toString();
       serverLog.push(s);
       buf += s;
+      const l = /^lmtp on (127\.0\.0\.1):(\d+)$/m.exec(buf);
+      if (l && !lmtp) lmtp = { host: l[1], port: Number(l[2]) };
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
       if (m) {
         clearTimeout(timer);
@@ -124,6 +130,7 @@ async function runTest(file, name, fn, base) {
   const ctx = {
     ...lib,
     base,
+    lmtp,
     browser,
     artifactDir,
     name: `${file}:${name}`,

@@ -105,6 +105,8 @@ class Server:
         self.proc = None
         self.port = None
         self.url = None
+        self.lmtp_port = None  # with KNOTENPUNKT_LMTP_LISTEN / _SMTP_LISTEN set
+        self.smtp_port = None
         self.token = None
         self.starts = 0
         self._lines = None
@@ -174,6 +176,9 @@ class Server:
                 fail("server exited (%s) before listening; stdout %r; stderr %s"
                      % (rc, seen, _short(self.stderr_tail())))
             seen.append(line)
+            m = re.search(r"^(lmtp|smtp) on 127\.0\.0\.1:(\d+)", line)
+            if m:
+                setattr(self, m.group(1) + "_port", int(m.group(2)))
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))

@@ -136,6 +136,9 @@ export const createInbox = (body) => post('/inboxes', body);
 export const updateInbox = (id, body) => patch(`/inboxes/${id}`, body);
 export const getInboxWidget = (id) => get(`/inboxes/${id}/widget`);
 export const rotateInboxWidget = (id) => post(`/inboxes/${id}/widget/rotate`);
+export const getInboxEmail = (id) => get(`/inboxes/${id}/email`);
+export const putInboxEmail = (id, body) => put(`/inboxes/${id}/email`, body);
+export const listKeptMail = (id, params) => get(`/inboxes/${id}/email/kept${query(params)}`);
 
 export const listCanned = (q, opts) => get(`/canned${query({ q })}`, opts);
 export const createCanned = (body) => post('/canned', body);
@@ -149,3 +152,5 @@ export const readNotification = (id) => post(`/notifications/${id}/read`);
 export const readAllNotifications = () => post('/notifications/read');
 
 export const attachmentUrl = (id) => `${BASE}/attachments/${id}`;
+export const messageRawUrl = (id) => `${BASE}/messages/${id}/raw`;
+export const moveMessage = (id, conversationId) => post(`/messages/${id}/move`, { conversation_id: conversationId });

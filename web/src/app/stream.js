@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // stream.js - the real-time link: one WebSocket to /api/v1/stream (cookie auth), reconnected with
 // exponential backoff and resumed with ?since=<last event id seen>, so that no event is missed.
-// Listeners: "status" (connecting|live|offline), "event" (message.created|conversation.updated),
+// Listeners: "status" (connecting|live|offline), "event" (message.created|message.updated|
+// conversation.updated; message.updated: a mail's delivery state changed or the message moved),
 // "resync" (too much was missed: reload), "presence", "notification", "visitor_typing" (a web
 // chat customer types), "closed" (signed out).
 
@@ -124,6 +125,7 @@ export class Stream {
         this.emit('visitor_typing', f);
         break;
       case 'message.created':
+      case 'message.updated':
       case 'conversation.updated':
         if (typeof f.id === 'number' && (this.lastEventId == null || f.id > this.lastEventId)) {
           this.lastEventId = f.id;

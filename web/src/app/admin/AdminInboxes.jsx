@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// AdminInboxes.jsx - the inboxes: create, rename, choose the team, and for web chat inboxes the
-// widget snippet to copy into the shop's pages and the secret that signs signed-in customers.
+// AdminInboxes.jsx - the inboxes: create, rename, choose the team; for web chat inboxes the
+// widget snippet to copy into the shop's pages and the secret that signs signed-in customers, for
+// email inboxes their mail settings and kept mails (AdminInboxEmail).
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t } from '../i18n.js';
@@ -8,6 +9,7 @@ import { CHANNELS, channelLabel } from '../format.js';
 import { loadDirectory } from '../session.js';
 import { toast, useStore } from '../store.js';
 import { Icon } from '../components/Icon.jsx';
+import { EmailBox } from './AdminInboxEmail.jsx';
 import { FormError } from './FormError.jsx';
 
 export function widgetSnippet(inboxId) {
@@ -86,7 +88,7 @@ function InboxCard({ inbox, teams }) {
   }
 
   return (
-    <section class="card" data-testid="inbox-card">
+    <section class="card" data-testid="inbox-card" data-id={inbox.id} data-channel={inbox.channel}>
       <div class="card-title">
         <h3>{inbox.name}</h3>
         <span class={`chan chan-${inbox.channel}`}>{channelLabel(inbox.channel)}</span>
@@ -118,6 +120,7 @@ function InboxCard({ inbox, teams }) {
       </div>
       <FormError error={error} />
       {inbox.channel === 'webchat' && <WidgetBox inbox={inbox} />}
+      {inbox.channel === 'email' && <EmailBox inbox={inbox} />}
     </section>
   );
 }
@@ -153,7 +156,8 @@ export function AdminInboxes() {
         </label>
         <label class="field">
           <span>{t('field.channel')}</span>
-          <select value={f.channel} onChange={(e) => setF({ ...f, channel: e.currentTarget.value })}>
+          <select value={f.channel} onChange={(e) => setF({ ...f, channel: e.currentTarget.value })}
+            data-testid="inbox-new-channel">
             {CHANNELS.map((c) => <option key={c} value={c}>{channelLabel(c)}</option>)}
           </select>
         </label>
@@ -165,7 +169,9 @@ export function AdminInboxes() {
           </select>
         </label>
         <div class="form-actions end">
-          <button type="submit" class="btn btn-primary" disabled={!f.name.trim()}>{t('inboxes.create')}</button>
+          <button type="submit" class="btn btn-primary" disabled={!f.name.trim()} data-testid="inbox-create">
+            {t('inboxes.create')}
+          </button>
         </div>
         <FormError error={error} />
       </form>

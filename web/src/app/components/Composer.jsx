@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Composer.jsx - writes a reply (on a channel the customer can be reached on) or an internal
-// note. "/" at the start of a word opens the canned answers (searchable, by keyboard), "@" in a
-// note offers the agents to mention. Typing is reported to the stream for the collision warning.
+// Composer.jsx - writes a reply (on a channel the customer can be reached on; by email it says to
+// whom) or an internal note. "/" at the start of a word opens the canned answers (searchable, by
+// keyboard), "@" in a note offers the agents to mention. Typing is reported to the stream for the
+// collision warning.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { errorText, t } from '../i18n.js';
@@ -22,6 +23,17 @@ function detect(text, caret, mode) {
     if (m) return { kind: 'mention', query: m[2], start: caret - m[2].length - 1 };
   }
   return null;
+}
+
+/** Where a reply by email goes, as far as the workspace knows: the sender of the last mail,
+ * else the customer's first email address; null when unknown. */
+function emailRecipient(conv, contact) {
+  for (let i = conv.messages.length - 1; i >= 0; i--) {
+    const m = conv.messages[i];
+    if (m.direction === 'in' && m.email && m.email.from) return m.email.from;
+  }
+  const id = ((contact && contact.identities) || []).find((x) => x.kind === 'email');
+  return id ? id.value : null;
 }
 
 function lastInboundChannel(conv) {
@@ -52,6 +64,7 @@ export function Composer({ handle, conv, contact }) {
   const byEmail = conv.channel === 'email' && inbox && inbox.channel === 'webchat';
   const defaultChannel = byEmail ? 'email' : lastInboundChannel(conv);
   const channel = chosenChannel || defaultChannel;
+  const recipient = channel === 'email' ? emailRecipient(conv, contact) : null;
 
   useEffect(() => {
     drafts.set(conv.id, { text, mode, mentions });
@@ -195,7 +208,9 @@ export function Composer({ handle, conv, contact }) {
       setMentions([]);
       setPopup(null);
       drafts.delete(conv.id);
-      toast(mode === 'note' ? t('composer.note_saved') : t('composer.reply_sent', { channel: channelLabel(channel) }));
+      toast(mode === 'note' ? t('composer.note_saved')
+        : channel === 'email' ? t('composer.reply_queued')
+          : t('composer.reply_sent', { channel: channelLabel(channel) }));
     } catch (err) {
       setError(err);
     }
@@ -282,7 +297,13 @@ export function Composer({ handle, conv, contact }) {
           aria-activedescendant={active ? `${popupId}-${popup.index}` : undefined}
           data-testid="composer-input" />
       </div>
-      {error && <p class="form-error" role="alert">{errorText(error)}</p>}
+      {mode === 'reply' && channel === 'email' && (
+        <p class="composer-email muted small" data-testid="reply-by-email">
+          <Icon name="send" size={13} />
+          {recipient ? t('composer.by_email_to', { address: recipient }) : t('composer.by_email')}
+        </p>
+      )}
+      {error && <p class="form-error" role="alert" data-testid="composer-error">{errorText(error)}</p>}
       <div class="composer-foot">
         <span class="muted small">{mode === 'note' ? t('composer.note_hint') : t('composer.hint')}</span>
         <button type="button" class={`btn ${mode === 'note' ? 'btn-note' : 'btn-primary'}`} onClick={send}

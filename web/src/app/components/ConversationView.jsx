@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // ConversationView.jsx - one conversation: header with its actions, who else is here (collision),
 // the timeline across channels, the composer and the customer panel. Tells the stream which
-// conversation is open and merges the stream's events into what it shows.
+// conversation is open and merges the stream's events into what it shows: new messages, changed
+// ones (a mail's delivery) in place, and messages moved to or from another conversation.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { errorText, t } from '../i18n.js';
@@ -21,6 +22,17 @@ function withMessage(conv, m) {
   return { ...conv, messages };
 }
 
+/** The message as it is now: replaced where it is, added when it came here, dropped when it
+ * went to another conversation. */
+function updatedMessage(conv, m) {
+  if (!conv) return conv;
+  const here = conv.messages.some((x) => x.id === m.id);
+  if (m.conversation_id !== conv.id) {
+    return here ? { ...conv, messages: conv.messages.filter((x) => x.id !== m.id) } : conv;
+  }
+  return here ? { ...conv, messages: conv.messages.map((x) => (x.id === m.id ? m : x)) } : withMessage(conv, m);
+}
+
 export function ConversationView({ id, onBack }) {
   const [conv, setConv] = useState(null);
   const [contact, setContact] = useState(null);
@@ -28,6 +40,8 @@ export function ConversationView({ id, onBack }) {
   const [panelOpen, setPanelOpen] = useState(false);
   const [reload, setReload] = useState(0);
   const composer = useRef(null);
+  const current = useRef(null);
+  current.current = conv;
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -49,12 +63,20 @@ export function ConversationView({ id, onBack }) {
   useEffect(() => {
     stream.watch(id);
     const offEvent = stream.on('event', (ev) => {
-      if (ev.conversation_id !== id && !(ev.payload && ev.payload.conversation && ev.payload.conversation.id === id)) return;
-      const c = ev.payload.conversation;
+      const c = ev.payload && ev.payload.conversation;
+      const m = ev.payload && ev.payload.message;
+      // a message moved away from here is announced for the conversation it went to
+      if (ev.type === 'message.updated' && m) setConv((prev) => updatedMessage(prev, m));
+      if (ev.conversation_id !== id && !(c && c.id === id)) return;
+      // fewer messages than before: one was moved away (maybe where this agent cannot follow)
+      const shown = current.current;
+      if (c && ev.type === 'conversation.updated' && shown && c.message_count < shown.message_count) {
+        setReload((n) => n + 1);
+      }
       setConv((prev) => {
         if (!prev) return prev;
-        let next = { ...prev, ...c, messages: prev.messages };
-        if (ev.payload.message) next = withMessage(next, ev.payload.message);
+        let next = c ? { ...prev, ...c, messages: prev.messages } : prev;
+        if (m && ev.type !== 'message.updated') next = withMessage(next, m);
         return next;
       });
     });
@@ -110,7 +132,7 @@ export function ConversationView({ id, onBack }) {
         <ConversationHeader conv={conv} act={act} onBack={onBack}
           onTogglePanel={() => setPanelOpen(!panelOpen)} panelOpen={panelOpen} />
         <Collision conversationId={id} />
-        <Timeline conv={conv} />
+        <Timeline conv={conv} onMoved={(m) => setConv((prev) => updatedMessage(prev, m))} />
         <Composer handle={composer} conv={conv} contact={contact}
           onSent={(m) => setConv((prev) => withMessage(prev, m))} />
       </section>

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * email_imap.c - the IMAP fetcher (see email_imap.h). One poll of one inbox runs as:
+ * fetch (worker pool: connect, EXAMINE, UID FETCH ... BODY.PEEK[], parse each mail), store
+ * (writer: every mail and the new position in one transaction), mark (worker pool: SELECT,
+ * UID STORE/MOVE/EXPUNGE). A mailbox with more waiting is polled again at once.
+ */
+#include "email_imap.h"
+#include "email.h"
+#include "../api/metrics.h"
+#include "../base/buf.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+
+enum { TICK_MS = 500, REFRESH_MS = 5000, PARALLEL = 2, LINE_MAX_BYTES = 65536 };
+
+/* ---- a small IMAP session over libcurl's connection ---- */
+
+struct imap {
+    CURL *curl;
+    curl_socket_t fd;
+    char in[16384];
+    size_t in_len, in_off;
+    unsigned tag;
+    char error[300];
+};
+
+/* A response: its untagged lines (with literals inline) until the tagged completion. */
+struct imap_reply {
+    struct kp_buf text;  /* untagged lines, CRLF separated; literals as {n}\r\n + n bytes */
+    char status[8];      /* OK, NO, BAD */
+    char line[256];      /* the completion line's text */
+};
+
+static int imap_fill(struct imap *m)
+{
+    if (m->in_off == m->in_len)
+        m->in_off = m->in_len = 0;
+    for (;;) {
+        size_t n = 0;
+        CURLcode rc = curl_easy_recv(m->curl, m->in + m->in_len, sizeof(m->in) - m->in_len, &n);
+        if (rc == CURLE_OK && n > 0) {
+            m->in_len += n;
+            return 0;
+        }
+        if (rc != CURLE_AGAIN) {
+            snprintf(m->error, sizeof(m->error), "the IMAP server closed the connection");
+            return KP_EIO;
+        }
+        struct pollfd p = {.fd = m->fd, .events = POLLIN};
+        if (poll(&p, 1, KP_IMAP_TIMEOUT_MS) <= 0) {
+            snprintf(m->error, sizeof(m->error), "the IMAP server did not answer");
+            return KP_EIO;
+        }
+    }
+}
+
+/* Appends the bytes up to and including the next LF to out. */
+static int imap_read_line(struct imap *m, struct kp_buf *out, size_t *start)
+{
+    *start = out->len;
+    for (;;) {
+        if (m->in_off == m->in_len && imap_fill(m))
+            return KP_EIO;
+        char *lf = memchr(m->in + m->in_off, '\n', m->in_len - m->in_off);
+        size_t take = lf ? (size_t)(lf - (m->in + m->in_off)) + 1 : m->in_len - m->in_off;
+        if (out->len - *start + take > LINE_MAX_BYTES || kp_buf_append(out, m->in + m->in_off, take)) {
+            snprintf(m->error, sizeof(m->error), "an IMAP answer line is too long");
+            return KP_ETOOBIG;
+        }
+        m->in_off += take;
+        if (lf)
+            return 0;
+    }
+}
+
+static int imap_read_bytes(struct imap *m, struct kp_buf *out, size_t n)
+{
+    while (n > 0) {
+        if (m->in_off == m->in_len && imap_fill(m))
+            return KP_EIO;
+        size_t have = m->in_len - m->in_off, take = have < n ? have : n;
+        if (kp_buf_append(out, m->in + m->in_off, take))
+            return KP_ETOOBIG;
+        m->in_off += take;
+        n -= take;
+    }
+    return 0;
+}
+
+static int imap_send(struct imap *m, const char *text, size_t len)
+{
+    while (len > 0) {
+        size_t sent = 0;
+        CURLcode rc = curl_easy_send(m->curl, text, len, &sent);
+        if (rc == CURLE_AGAIN) {
+            struct pollfd p = {.fd = m->fd, .events = POLLOUT};
+            if (poll(&p, 1, KP_IMAP_TIMEOUT_MS) <= 0)
+                return KP_EIO;
+            continue;
+        }
+        if (rc != CURLE_OK)
+            return KP_EIO;
+        text += sent;
+        len -= sent;
+    }
+    return 0;
+}
+
+/* Sends one command and reads its whole response into r (released by the caller). */
+static int imap_cmd(struct imap *m, struct imap_reply *r, const char *fmt, ...) KP_PRINTF(3, 4);
+static int imap_cmd(struct imap *m, struct imap_reply *r, const char *fmt, ...)
+{
+    kp_buf_init(&r->text, KP_IMAP_MAIL_MAX * 2);
+    r->status[0] = r->line[0] = '\0';
+    char cmd[1200], tag[16];
+    snprintf(tag, sizeof(tag), "K%u", ++m->tag);
+    int n = snprintf(cmd, sizeof(cmd), "%s ", tag);
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n - 2, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(cmd) - 2)
+        return KP_ETOOBIG;
+    memcpy(cmd + n, "\r\n", 2);
+    if (imap_send(m, cmd, (size_t)n + 2)) {
+        snprintf(m->error, sizeof(m->error), "cannot send to the IMAP server");
+        return KP_EIO;
+    }
+    size_t tag_len = strlen(tag);
+    for (;;) {
+        size_t start;
+        int rc = imap_read_line(m, &r->text, &start);
+        if (rc)
+            return rc;
+        const char *line = r->text.data + start;
+        size_t len = r->text.len - start;
+        if (len > tag_len && memcmp(line, tag, tag_len) == 0 && line[tag_len] == ' ') {
+            sscanf(line + tag_len + 1, "%7s", r->status);
+            snprintf(r->line, sizeof(r->line), "%.*s", (int)(len - tag_len - 1), line + tag_len + 1);
+            r->text.len = start;
+            if (strcmp(r->status, "OK") != 0) {
+                snprintf(m->error, sizeof(m->error), "IMAP server: %s", r->line);
+                return KP_EIO;
+            }
+            return 0;
+        }
+        /* a line ending in {n} announces n bytes of literal data */
+        size_t e = len;
+        while (e > 0 && (line[e - 1] == '\n' || line[e - 1] == '\r'))
+            e--;
+        if (e > 2 && line[e - 1] == '}') {
+            size_t b = e - 1;
+            while (b > 0 && line[b - 1] >= '0' && line[b - 1] <= '9')
+                b--;
+            if (b > 0 && line[b - 1] == '{' && b < e - 1) {
+                unsigned long long lit = strtoull(line + b, NULL, 10);
+                if (lit > KP_IMAP_MAIL_MAX) {
+                    snprintf(m->error, sizeof(m->error), "a mail is larger than %d bytes",
+                             KP_IMAP_MAIL_MAX);
+                    return KP_ETOOBIG;
+                }
+                if ((rc = imap_read_bytes(m, &r->text, (size_t)lit)))
+                    return rc;
+            }
+        }
+    }
+}
+
+static void reply_release(struct imap_reply *r)
+{
+    kp_buf_release(&r->text);
+}
+
+static void imap_close(struct imap *m)
+{
+    if (m->curl) {
+        struct imap_reply r;
+        if (m->fd != CURL_SOCKET_BAD) {
+            imap_cmd(m, &r, "LOGOUT");
+            reply_release(&r);
+        }
+        curl_easy_cleanup(m->curl);
+        m->curl = NULL;
+    }
+}
+
+/* Connects and logs in (libcurl), to "imap://host:port" of box's imap_url; *folder receives the
+ * mailbox name from the URL's path ("INBOX" when none). */
+static int imap_open(struct imap *m, const struct kp_mail_inbox *box, char *folder, size_t cap)
+{
+    memset(m, 0, sizeof(*m));
+    m->fd = CURL_SOCKET_BAD;
+    const char *rest = strstr(box->imap_url, "://");
+    const char *slash = rest ? strchr(rest + 3, '/') : NULL;
+    char server[KP_MAIL_URL_MAX + 1];
+    snprintf(server, sizeof(server), "%.*s/",
+             (int)(slash ? (size_t)(slash - box->imap_url) : strlen(box->imap_url)), box->imap_url);
+    char *name = slash && slash[1] ? curl_easy_unescape(NULL, slash + 1, 0, NULL) : NULL;
+    snprintf(folder, cap, "%s", name && name[0] ? name : "INBOX");
+    curl_free(name);
+    m->curl = curl_easy_init();
+    if (!m->curl)
+        return KP_ENOMEM;
+    curl_easy_setopt(m->curl, CURLOPT_URL, server);
+    curl_easy_setopt(m->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+    curl_easy_setopt(m->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    curl_easy_setopt(m->curl, CURLOPT_USERNAME, box->imap_user);
+    curl_easy_setopt(m->curl, CURLOPT_PASSWORD, box->imap_password);
+    curl_easy_setopt(m->curl, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(m->curl, CURLOPT_NOSIGNAL, 1L);
+    char err[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(m->curl, CURLOPT_ERRORBUFFER, err);
+    CURLcode rc = curl_easy_perform(m->curl);
+    if (rc == CURLE_OK)
+        rc = curl_easy_getinfo(m->curl, CURLINFO_ACTIVESOCKET, &m->fd);
+    if (rc != CURLE_OK || m->fd == CURL_SOCKET_BAD) {
+        snprintf(m->error, sizeof(m->error), "cannot log in to %.120s: %.150s", server,
+                 err[0] ? err : curl_easy_strerror(rc));
+        curl_easy_cleanup(m->curl);
+        m->curl = NULL;
+        return KP_EIO;
+    }
+    return 0;
+}
+
+/* A mailbox name as an IMAP quoted string. */
+static void quote(char *out, size_t cap, const char *name)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (const char *p = name; *p && o + 3 < cap; p++) {
+        if (*p == '"' || *p == '\\')
+            out[o++] = '\\';
+        if ((unsigned char)*p >= 0x20)
+            out[o++] = *p;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+static int64_t response_code(const struct kp_buf *text, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "[%s ", name);
+    const char *p = text->len ? strstr(text->data, key) : NULL;
+    return p ? strtoll(p + strlen(key), NULL, 10) : 0;
+}
+
+/* ---- one poll ---- */
+
+struct fetched {
+    int64_t uid;
+    char *raw;
+    size_t len;
+    struct kp_email_in in;
+};
+
+struct poll_run {
+    struct kp_email_fetcher *owner;
+    struct kp_mail_inbox box;
+    char folder[KP_MAIL_URL_MAX + 1];
+    int64_t uidvalidity, last_uid;
+    struct fetched *mails;
+    size_t n;
+    bool more;         /* mails beyond this batch wait */
+    bool mark_pending; /* an earlier marking may have failed: mark every imported UID */
+    char error[300];
+    uv_work_t work;
+    struct kp_writer_job job;
+    int store_rc;
+    bool mark_failed;
+};
+
+struct inbox_state {
+    int64_t inbox_id;
+    int64_t next_ms;
+    bool running;
+    bool mark_pending; /* imported mails may be unmarked on the server (at start: unknown) */
+};
+
+struct kp_email_fetcher {
+    struct kp_api *api;
+    uv_timer_t timer;
+    bool stopping;
+    struct inbox_state boxes[KP_IMAP_INBOXES];
+    size_t n_boxes, running;
+    int64_t refreshed_ms;
+};
+
+/* UIDs above last_uid, ascending, at most cap (from "* n FETCH (UID u)" lines). */
+static size_t parse_uids(const struct kp_buf *text, int64_t last_uid, int64_t *uids, size_t cap,
+                         bool *more)
+{
+    size_t n = 0;
+    for (const char *p = text->len ? strstr(text->data, "(UID ") : NULL; p;
+         p = strstr(p + 5, "(UID ")) {
+        int64_t uid = strtoll(p + 5, NULL, 10);
+        if (uid <= last_uid)
+            continue;
+        if (n == cap) {
+            *more = true;
+            break;
+        }
+        size_t i = n++;
+        while (i > 0 && uids[i - 1] > uid) { /* servers answer in order; keep it sorted */
+            uids[i] = uids[i - 1];
+            i--;
+        }
+        uids[i] = uid;
+    }
+    return n;
+}
+
+static int fetch_one(struct imap *m, struct fetched *f)
+{
+    struct imap_reply r;
+    int rc = imap_cmd(m, &r, "UID FETCH %lld (UID BODY.PEEK[])", (long long)f->uid);
+    if (!rc) {
+        /* "* n FETCH (UID u BODY[] {len}\r\n<bytes>)\r\n" */
+        const char *open = r.text.len ? strstr(r.text.data, "BODY[] {") : NULL;
+        const char *crlf = open ? strstr(open, "}\r\n") : NULL;
+        size_t len = open ? (size_t)strtoull(open + 8, NULL, 10) : 0;
+        if (crlf && (size_t)(crlf + 3 - r.text.data) + len <= r.text.len) {
+            f->raw = kp_xmalloc(len + 1);
+            memcpy(f->raw, crlf + 3, len);
+            f->len = len;
+        } else {
+            snprintf(m->error, sizeof(m->error), "UID %lld has no body in the answer",
+                     (long long)f->uid);
+            rc = KP_ENOTFOUND; /* deleted meanwhile: skipped */
+        }
+    }
+    reply_release(&r);
+    return rc;
+}
+
+static void fetch_work(uv_work_t *w)
+{
+    struct poll_run *p = w->data;
+    struct imap m;
+    if (imap_open(&m, &p->box, p->folder, sizeof(p->folder))) {
+        snprintf(p->error, sizeof(p->error), "%s", m.error);
+        return;
+    }
+    char q[2 * KP_MAIL_URL_MAX + 3];
+    quote(q, sizeof(q), p->folder);
+    struct imap_reply r;
+    int rc = imap_cmd(&m, &r, "EXAMINE %s", q);
+    int64_t validity = rc ? 0 : response_code(&r.text, "UIDVALIDITY");
+    reply_release(&r);
+    p->last_uid = validity == p->box.imap_uidvalidity ? p->box.imap_last_uid : 0;
+    p->uidvalidity = validity;
+    int64_t uids[KP_IMAP_BATCH];
+    size_t n = 0;
+    if (!rc) {
+        rc = imap_cmd(&m, &r, "UID FETCH %lld:* (UID)", (long long)p->last_uid + 1);
+        if (!rc)
+            n = parse_uids(&r.text, p->last_uid, uids, KP_IMAP_BATCH, &p->more);
+        reply_release(&r);
+    }
+    p->mails = kp_xcalloc(n + 1, sizeof(*p->mails));
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct fetched *f = &p->mails[p->n];
+        f->uid = uids[i];
+        int frc = fetch_one(&m, f);
+        if (frc == KP_ENOTFOUND)
+            continue;
+        if ((rc = frc))
+            break;
+        kp_email_prepare(&f->in, p->box.inbox_id, NULL, f->raw, f->len);
+        p->n++;
+    }
+    if (!rc && n)
+        p->last_uid = uids[n - 1]; /* the skipped ones, too: they are gone */
+    if (rc) {
+        snprintf(p->error, sizeof(p->error), "%s", m.error);
+        p->more = false;
+    }
+    imap_close(&m);
+}
+
+static int store_run(struct kp_store *s, void *ctx)
+{
+    struct poll_run *p = ctx;
+    for (size_t i = 0; i < p->n; i++) {
+        int rc = kp_email_store(s, &p->mails[i].in);
+        if (rc)
+            return rc;
+    }
+    return KP_STORE(s, mail_imap_mark, p->box.inbox_id, p->uidvalidity, p->last_uid);
+}
+
+/* After the commit: \Seen, deleted or moved on the server, as the inbox says. Every UID up to
+ * last_uid is imported, so when an earlier marking may have failed (the server or Knotenpunkt
+ * stopped in between) the whole range is marked: what is still there was not. */
+static void mark_work(uv_work_t *w)
+{
+    struct poll_run *p = w->data;
+    p->mark_failed = false;
+    if (!p->n && !p->mark_pending)
+        return;
+    if (!p->last_uid)
+        return;
+    struct kp_buf set;
+    kp_buf_init(&set, 0);
+    if (p->mark_pending)
+        kp_buf_printf(&set, "1:%lld", (long long)p->last_uid);
+    for (size_t i = 0; !p->mark_pending && i < p->n; i++)
+        kp_buf_printf(&set, "%s%lld", i ? "," : "", (long long)p->mails[i].uid);
+    struct imap m;
+    char q[2 * KP_MAIL_URL_MAX + 3], target[2 * KP_MAIL_URL_MAX + 3];
+    struct imap_reply r;
+    int rc = imap_open(&m, &p->box, p->folder, sizeof(p->folder));
+    if (!rc) {
+        quote(q, sizeof(q), p->folder);
+        rc = imap_cmd(&m, &r, "SELECT %s", q);
+        reply_release(&r);
+    }
+    const char *after = p->box.imap_after;
+    if (!rc && strncmp(after, "move:", 5) == 0) {
+        quote(target, sizeof(target), after + 5);
+        rc = imap_cmd(&m, &r, "UID MOVE %s %s", set.data, target);
+        reply_release(&r);
+    } else if (!rc && strcmp(after, "delete") == 0) {
+        rc = imap_cmd(&m, &r, "UID STORE %s +FLAGS.SILENT (\\Deleted)", set.data);
+        reply_release(&r);
+        if (!rc) {
+            rc = imap_cmd(&m, &r, "UID EXPUNGE %s", set.data);
+            reply_release(&r);
+        }
+    } else if (!rc) {
+        rc = imap_cmd(&m, &r, "UID STORE %s +FLAGS.SILENT (\\Seen)", set.data);
+        reply_release(&r);
+    }
+    if (rc) {
+        kp_log_warn("inbox %lld: cannot mark imported mails on the IMAP server yet: %s",
+                    (long long)p->box.inbox_id, m.error);
+        p->mark_failed = true;
+    }
+    imap_close(&m);
+    kp_buf_release(&set);
+}
+
+static struct inbox_state *state_of(struct kp_email_fetcher *f, int64_t inbox_id)
+{
+    for (size_t i = 0; i < f->n_boxes; i++)
+        if (f->boxes[i].inbox_id == inbox_id)
+            return &f->boxes[i];
+    return NULL;
+}
+
+static void run_free(struct poll_run *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        kp_email_in_release(&p->mails[i].in);
+    for (size_t i = 0; i < p->n; i++)
+        free(p->mails[i].raw);
+    free(p->mails);
+    free(p);
+}
+
+static void run_end(struct poll_run *p)
+{
+    struct kp_email_fetcher *f = p->owner;
+    struct inbox_state *st = state_of(f, p->box.inbox_id);
+    if (st) {
+        st->running = false;
+        if (!p->store_rc)
+            st->mark_pending = p->mark_failed;
+        st->next_ms = kp_clock_now_ms() +
+                      (p->more && !p->store_rc ? 0 : p->box.imap_poll_s * 1000);
+    }
+    f->running--;
+    run_free(p);
+}
+
+static void mark_done(uv_work_t *w, int status)
+{
+    (void)status;
+    run_end(w->data);
+}
+
+static void store_done(void *ctx, int rc)
+{
+    struct poll_run *p = ctx;
+    p->store_rc = rc;
+    if (rc) {
+        kp_log_warn("inbox %lld: cannot store fetched mails, will fetch them again: %s",
+                    (long long)p->box.inbox_id, kp_strerror(rc));
+        run_end(p);
+        return;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        if (p->mails[i].in.outcome <= KP_EMAIL_DUPLICATE)
+            kp_metrics_ingested(p->owner->api->metrics, "email",
+                                p->mails[i].in.outcome == KP_EMAIL_DUPLICATE);
+    uv_queue_work(p->owner->api->loop, &p->work, mark_work, mark_done);
+}
+
+static void fetch_done(uv_work_t *w, int status)
+{
+    (void)status;
+    struct poll_run *p = w->data;
+    if (p->error[0])
+        kp_log_warn("inbox %lld: IMAP fetch: %s", (long long)p->box.inbox_id, p->error);
+    bool moved = p->uidvalidity != p->box.imap_uidvalidity || p->last_uid != p->box.imap_last_uid;
+    if (!p->n && (p->uidvalidity == 0 || !moved)) {
+        if (p->uidvalidity && p->mark_pending)
+            uv_queue_work(p->owner->api->loop, &p->work, mark_work, mark_done);
+        else
+            run_end(p);
+        return;
+    }
+    p->job = (struct kp_writer_job){.run = store_run, .done = store_done, .ctx = p,
+                                    .port = p->owner->api->port};
+    kp_writer_submit(p->owner->api->writer, &p->job);
+}
+
+/* ---- scheduling ---- */
+
+static void refresh(struct kp_email_fetcher *f, int64_t now)
+{
+    int64_t ids[KP_IMAP_INBOXES];
+    size_t n = KP_IMAP_INBOXES;
+    if (KP_STORE(f->api->store, mail_inbox_ids, ids, &n))
+        return;
+    f->refreshed_ms = now;
+    for (size_t i = 0; i < n && f->n_boxes < KP_IMAP_INBOXES; i++)
+        if (!state_of(f, ids[i]))
+            f->boxes[f->n_boxes++] =
+                (struct inbox_state){.inbox_id = ids[i], .next_ms = now, .mark_pending = true};
+}
+
+static void start_poll(struct kp_email_fetcher *f, struct inbox_state *st)
+{
+    struct poll_run *p = kp_xcalloc(1, sizeof(*p));
+    if (KP_STORE(f->api->store, mail_inbox_get, st->inbox_id, &p->box) || !p->box.imap_url[0]) {
+        st->next_ms = kp_clock_now_ms() + REFRESH_MS; /* no mailbox to fetch from (yet) */
+        free(p);
+        return;
+    }
+    p->owner = f;
+    p->mark_pending = st->mark_pending;
+    st->running = true;
+    f->running++;
+    p->work.data = p;
+    uv_queue_work(f->api->loop, &p->work, fetch_work, fetch_done);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct kp_email_fetcher *f = t->data;
+    if (f->stopping)
+        return;
+    int64_t now = kp_clock_now_ms();
+    if (now - f->refreshed_ms >= REFRESH_MS)
+        refresh(f, now);
+    for (size_t i = 0; i < f->n_boxes && f->running < PARALLEL; i++)
+        if (!f->boxes[i].running && f->boxes[i].next_ms <= now)
+            start_poll(f, &f->boxes[i]);
+}
+
+int kp_email_imap_start(struct kp_api *api, struct kp_email_fetcher **out)
+{
+    struct kp_email_fetcher *f = kp_xcalloc(1, sizeof(*f));
+    f->api = api;
+    uv_timer_init(api->loop, &f->timer);
+    f->timer.data = f;
+    uv_timer_start(&f->timer, on_tick, 0, TICK_MS);
+    *out = f;
+    return 0;
+}
+
+void kp_email_imap_stop(struct kp_email_fetcher *f)
+{
+    if (f && !f->stopping) {
+        f->stopping = true;
+        uv_timer_stop(&f->timer);
+    }
+}
+
+size_t kp_email_imap_busy(struct kp_email_fetcher *f)
+{
+    return f ? f->running : 0;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void kp_email_imap_free(struct kp_email_fetcher *f)
+{
+    if (!f)
+        return;
+    kp_email_imap_stop(f);
+    uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+}

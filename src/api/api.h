@@ -114,6 +114,12 @@ int kp_call_query_int(struct kp_call *call, const char *key, int64_t min, int64_
 int kp_call_websocket(struct kp_call *call);
 /* Allocates in the call's arena. */
 void *kp_call_alloc(struct kp_call *call, size_t n);
+enum { KP_API_MAX_ATTACHMENTS = 10 };
+/* Reads a JSON array of {filename, content_type, data (base64)} into out[] (at most
+ * KP_API_MAX_ATTACHMENTS, bytes in the call's arena, max_attachment_bytes in all); answers the
+ * error and returns nonzero when it is bad. */
+int kp_call_attachments(struct kp_call *call, json_t *list, struct kp_attachment_new *out,
+                        size_t *n);
 
 /*
  * Runs run(store, ctx) on the writer; then done(call, ctx, rc) on the loop after the commit.

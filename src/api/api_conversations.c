@@ -516,6 +516,7 @@ static void post_message(struct kp_call *call)
         {"text", KP_JSON_STRING, true, false, 262144},
         {"channel", KP_JSON_STRING, false, true, 16},
         {"mentions", KP_JSON_ARRAY, false, false, MENTIONS_MAX},
+        {"attachments", KP_JSON_ARRAY, false, false, KP_API_MAX_ATTACHMENTS},
     };
     if (kp_call_check(call, fields, KP_ARRAY_LEN(fields)))
         return;
@@ -526,8 +527,10 @@ static void post_message(struct kp_call *call)
         kp_call_error(call, 400, "invalid_value", "type", "type must be 'reply' or 'note'");
         return;
     }
-    if (!text[0]) {
-        kp_call_error(call, 400, "invalid_value", "text", "text must not be empty");
+    json_t *attachments = json_object_get(call->body, "attachments");
+    if (!text[0] && !json_array_size(attachments)) {
+        kp_call_error(call, 400, "invalid_value", "text",
+                      "text must not be empty (unless there are attachments)");
         return;
     }
     const char *channel = kp_json_str(call->body, "channel");
@@ -538,12 +541,18 @@ static void post_message(struct kp_call *call)
     struct conv_write *w = new_write(call, MESSAGE);
     if (read_mentions(call, w, note))
         return;
+    struct kp_attachment_new *att = kp_call_alloc(call, sizeof(*att) * KP_API_MAX_ATTACHMENTS);
+    size_t n_att = 0;
+    if (kp_call_attachments(call, attachments, att, &n_att))
+        return;
     w->detail = NULL; /* the text is in the message itself */
     w->msg = (struct kp_message_new){.conversation_id = w->id,
                                      .direction = note ? "note" : "out",
                                      .channel = channel,
                                      .author_agent_id = call->auth.who.agent_id,
-                                     .text = text};
+                                     .text = text,
+                                     .attachments = att,
+                                     .n_attachments = n_att};
     kp_call_write(call, w, write_run, write_done);
 }
 

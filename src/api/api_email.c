@@ -61,8 +61,8 @@ static int settings_run(struct kp_store *s, void *ctx)
             memcpy(w->in.imap_password, old.imap_password, sizeof(old.imap_password));
     }
     int rc = KP_STORE(s, mail_inbox_set, &w->in);
-    return rc ? rc : KP_STORE(s, audit_add, w->actor, "inbox.email", "inbox", w->in.inbox_id,
-                              w->detail);
+    return rc ? rc
+              : KP_STORE(s, audit_add, w->actor, "inbox.email", "inbox", w->in.inbox_id, w->detail);
 }
 
 static void settings_done(struct kp_call *call, void *ctx, int rc)
@@ -176,7 +176,8 @@ static void dropped(struct kp_call *call)
         kp_call_query_int(call, "limit", 1, KP_QUERY_MAX_LIMIT, 50, &limit))
         return;
     json_t *items;
-    int rc = KP_STORE(call->api->store, mail_dropped_list, call->ids[0], before, (int)limit, &items);
+    int rc =
+        KP_STORE(call->api->store, mail_dropped_list, call->ids[0], before, (int)limit, &items);
     if (rc)
         kp_call_store_error(call, rc, "inbox");
     else
@@ -208,29 +209,44 @@ static int64_t visible_conversation(struct kp_call *call, int64_t message_id)
     return conv;
 }
 
-static void raw(struct kp_call *call)
+/* A mail's source as a download that browsers never show inline. */
+static void send_raw(struct kp_call *call, int rc, void *data, size_t len, const char *what,
+                     int64_t id)
 {
-    if (!visible_conversation(call, call->ids[0]))
-        return;
-    void *data;
-    size_t len;
-    int rc = KP_STORE(call->api->store, mail_raw, call->ids[0], &data, &len);
     if (rc == KP_ENOTFOUND) {
-        kp_call_error(call, 404, "not_found", NULL, "message %lld has no raw source (not a mail)",
-                      (long long)call->ids[0]);
+        kp_call_error(call, 404, "not_found", NULL, "%s %lld has no raw source", what,
+                      (long long)id);
         return;
     }
     if (rc) {
-        kp_call_store_error(call, rc, "message");
+        kp_call_store_error(call, rc, what);
         return;
     }
     char headers[256];
     snprintf(headers, sizeof(headers),
-             "Content-Disposition: attachment; filename=\"message-%lld.eml\"\r\n"
+             "Content-Disposition: attachment; filename=\"%s-%lld.eml\"\r\n"
              "Content-Security-Policy: sandbox\r\nCache-Control: private, max-age=3600\r\n",
-             (long long)call->ids[0]);
+             what, (long long)id);
     kp_req_respond(call->req, 200, "message/rfc822", headers, data, len);
     free(data);
+}
+
+static void raw(struct kp_call *call)
+{
+    if (!visible_conversation(call, call->ids[0]))
+        return;
+    void *data = NULL;
+    size_t len = 0;
+    int rc = KP_STORE(call->api->store, mail_raw, call->ids[0], &data, &len);
+    send_raw(call, rc, data, len, "message", call->ids[0]);
+}
+
+static void kept_raw(struct kp_call *call)
+{
+    void *data = NULL;
+    size_t len = 0;
+    int rc = KP_STORE(call->api->store, mail_dropped_raw, call->ids[0], call->ids[1], &data, &len);
+    send_raw(call, rc, data, len, "mail", call->ids[1]);
 }
 
 struct move {
@@ -294,6 +310,7 @@ const struct kp_route kp_api_email_routes[] = {
     {"GET", "/api/v1/inboxes/{id}/email", settings_get, KP_ADMIN, false},
     {"PUT", "/api/v1/inboxes/{id}/email", settings_put, KP_ADMIN, true},
     {"GET", "/api/v1/inboxes/{id}/email/kept", dropped, KP_ADMIN, false},
+    {"GET", "/api/v1/inboxes/{id}/email/kept/{kept_id}/raw", kept_raw, KP_ADMIN, false},
     {"GET", "/api/v1/messages/{id}/raw", raw, KP_AGENT, false},
     {"POST", "/api/v1/messages/{id}/move", move, KP_AGENT, true},
     {0},

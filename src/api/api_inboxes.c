@@ -16,8 +16,6 @@
 
 #include <sodium.h>
 
-enum { MAX_ATTACHMENTS = 10 };
-
 bool kp_api_channel_is_known(const char *c)
 {
     static const char *known[] = {"api",      "email",     "webchat",  "whatsapp", "sms",
@@ -299,7 +297,7 @@ static void update(struct kp_call *call)
 
 struct ingest {
     struct kp_inbound in;
-    struct kp_attachment_new att[MAX_ATTACHMENTS];
+    struct kp_attachment_new att[KP_API_MAX_ATTACHMENTS];
     struct kp_ingest_result res;
     struct kp_event ev;
 };
@@ -350,48 +348,6 @@ static bool valid_kind(const char *k)
     return true;
 }
 
-static int read_attachments(struct kp_call *call, struct ingest *g)
-{
-    static const struct kp_json_field fields[] = {
-        {"filename", KP_JSON_STRING, true, false, 255},
-        {"content_type", KP_JSON_STRING, true, false, 127},
-        {"data", KP_JSON_STRING, true, false, 0},
-    };
-    size_t total = 0, i;
-    json_t *a;
-    json_array_foreach(json_object_get(call->body, "attachments"), i, a)
-    {
-        struct kp_json_error err;
-        if (!json_is_object(a)) {
-            kp_call_error(call, 400, "wrong_type", "attachments", "attachments must be objects");
-            return -1;
-        }
-        if (kp_json_check(a, fields, KP_ARRAY_LEN(fields), true, &err)) {
-            kp_call_json_error(call, &err);
-            return -1;
-        }
-        const char *b64 = kp_json_str(a, "data");
-        size_t b64len = strlen(b64), cap = b64len / 4 * 3 + 3, len = 0;
-        total += cap;
-        if (total > call->api->limits.max_attachment_bytes + 3) {
-            kp_call_error(call, 413, "too_large", "attachments", "attachments are too large");
-            return -1;
-        }
-        unsigned char *bin = kp_call_alloc(call, cap);
-        if (sodium_base642bin(bin, cap, b64, b64len, "\r\n", &len, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0) {
-            kp_call_error(call, 400, "invalid_value", "attachments",
-                          "attachment data must be standard base64");
-            return -1;
-        }
-        g->att[i] = (struct kp_attachment_new){kp_json_str(a, "filename"),
-                                               kp_json_str(a, "content_type"), bin, len, NULL};
-    }
-    g->in.attachments = g->att;
-    g->in.n_attachments = json_array_size(json_object_get(call->body, "attachments"));
-    return 0;
-}
-
 static void ingest(struct kp_call *call)
 {
     static const struct kp_json_field fields[] = {
@@ -401,7 +357,7 @@ static void ingest(struct kp_call *call)
         {"subject", KP_JSON_STRING, false, true, 998},
         {"external_id", KP_JSON_STRING, false, true, 256},
         {"sent_at", KP_JSON_STRING, false, true, 40},
-        {"attachments", KP_JSON_ARRAY, false, false, MAX_ATTACHMENTS},
+        {"attachments", KP_JSON_ARRAY, false, false, KP_API_MAX_ATTACHMENTS},
     };
     static const struct kp_json_field sender_fields[] = {
         {"kind", KP_JSON_STRING, true, false, 32},
@@ -451,8 +407,10 @@ static void ingest(struct kp_call *call)
                       "sent_at must be an ISO 8601 UTC time like 2026-11-27T10:00:00Z");
         return;
     }
-    if (read_attachments(call, g))
+    if (kp_call_attachments(call, json_object_get(call->body, "attachments"), g->att,
+                            &g->in.n_attachments))
         return;
+    g->in.attachments = g->att;
     if (!in->text[0] && !in->n_attachments) {
         kp_call_error(call, 400, "invalid_value", "text",
                       "a message needs text or at least one attachment");

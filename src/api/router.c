@@ -12,6 +12,7 @@
 #include "../proto/websocket.h"
 
 #include <stdarg.h>
+#include <sodium.h>
 #include <strings.h>
 
 static const struct kp_route *const tables[] = {
@@ -381,4 +382,52 @@ void kp_api_on_finish(struct kp_req *req, void *app)
                      req->response_bytes, call ? (long long)call->auth.who.agent_id : 0LL);
     if (n > 0)
         kp_log_json_line(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+int kp_call_attachments(struct kp_call *call, json_t *list, struct kp_attachment_new *out,
+                        size_t *n)
+{
+    static const struct kp_json_field fields[] = {
+        {"filename", KP_JSON_STRING, true, false, 255},
+        {"content_type", KP_JSON_STRING, true, false, 127},
+        {"data", KP_JSON_STRING, true, false, 0},
+    };
+    size_t total = 0, i;
+    json_t *a;
+    *n = 0;
+    if (json_array_size(list) > KP_API_MAX_ATTACHMENTS) {
+        kp_call_error(call, 400, "too_many", "attachments", "at most %d attachments",
+                      KP_API_MAX_ATTACHMENTS);
+        return -1;
+    }
+    json_array_foreach(list, i, a)
+    {
+        struct kp_json_error err;
+        if (!json_is_object(a)) {
+            kp_call_error(call, 400, "wrong_type", "attachments", "attachments must be objects");
+            return -1;
+        }
+        if (kp_json_check(a, fields, KP_ARRAY_LEN(fields), true, &err)) {
+            kp_call_json_error(call, &err);
+            return -1;
+        }
+        const char *b64 = kp_json_str(a, "data");
+        size_t b64len = strlen(b64), cap = b64len / 4 * 3 + 3, len = 0;
+        total += cap;
+        if (total > call->api->limits.max_attachment_bytes + 3) {
+            kp_call_error(call, 413, "too_large", "attachments", "attachments are too large");
+            return -1;
+        }
+        unsigned char *bin = kp_call_alloc(call, cap);
+        if (sodium_base642bin(bin, cap, b64, b64len, "\r\n", &len, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0) {
+            kp_call_error(call, 400, "invalid_value", "attachments",
+                          "attachment data must be standard base64");
+            return -1;
+        }
+        out[i] = (struct kp_attachment_new){kp_json_str(a, "filename"),
+                                            kp_json_str(a, "content_type"), bin, len, NULL};
+    }
+    *n = json_array_size(list);
+    return 0;
 }

@@ -12,9 +12,8 @@ static const struct {
     unsigned flag;
     const char *name;
 } flag_names[] = {
-    {KP_MAIL_BROKEN, "broken"},       {KP_MAIL_AUTO, "auto_reply"},
-    {KP_MAIL_BULK, "bulk"},           {KP_MAIL_BOUNCE, "bounce"},
-    {KP_MAIL_DAEMON, "mailer_daemon"}, {KP_MAIL_SIGNED, "signed"},
+    {KP_MAIL_BROKEN, "broken"},       {KP_MAIL_AUTO, "auto_reply"},      {KP_MAIL_BULK, "bulk"},
+    {KP_MAIL_BOUNCE, "bounce"},       {KP_MAIL_DAEMON, "mailer_daemon"}, {KP_MAIL_SIGNED, "signed"},
     {KP_MAIL_ENCRYPTED, "encrypted"}, {KP_MAIL_FORWARDED, "forwarded"},
 };
 
@@ -120,9 +119,9 @@ void kp_email_prepare(struct kp_email_in *e, int64_t inbox_id, const char *envel
         from = lower_dup(a, envelope_from);
     struct kp_attachment_new *att = kp_arena_alloc(a, sizeof(*att) * (m->n_parts + 1));
     for (size_t i = 0; i < m->n_parts; i++)
-        att[i] = (struct kp_attachment_new){m->parts[i].filename, m->parts[i].content_type,
-                                            m->parts[i].data, m->parts[i].size,
-                                            m->parts[i].content_id};
+        att[i] =
+            (struct kp_attachment_new){m->parts[i].filename, m->parts[i].content_type,
+                                       m->parts[i].data, m->parts[i].size, m->parts[i].content_id};
     e->meta = (struct kp_mail_meta){.header_id = m->message_id,
                                     .flags = flags_json(a, m->flags),
                                     .problem = m->problem,
@@ -166,10 +165,10 @@ static int store_bounce(struct kp_store *s, struct kp_email_in *e)
     int64_t message_id = 0, conversation_id = 0;
     e->outcome = KP_EMAIL_BOUNCE;
     e->bounce_matched = false;
-    int rc = m->bounce_message_id ? KP_STORE(s, mail_bounce, e->inbox_id, m->bounce_message_id,
-                                             m->bounce_permanent, m->bounce_reason, &message_id,
-                                             &conversation_id)
-                                  : KP_ENOTFOUND;
+    int rc = m->bounce_message_id
+                 ? KP_STORE(s, mail_bounce, e->inbox_id, m->bounce_message_id, m->bounce_permanent,
+                            m->bounce_reason, &message_id, &conversation_id)
+                 : KP_ENOTFOUND;
     if (rc && rc != KP_ENOTFOUND)
         return rc;
     if (!rc && m->bounce_permanent) {
@@ -183,8 +182,7 @@ static int store_bounce(struct kp_store *s, struct kp_email_in *e)
 }
 
 /* The conversation the mail answers, by its references, then its subject tag; 0 when none. */
-static int find_thread(struct kp_store *s, struct kp_email_in *e, int64_t *conv,
-                       const char **rule)
+static int find_thread(struct kp_store *s, struct kp_email_in *e, int64_t *conv, const char **rule)
 {
     *conv = 0;
     for (size_t i = 0; i < e->n_thread_ids; i++) {
@@ -246,9 +244,8 @@ int kp_email_store(struct kp_store *s, struct kp_email_in *e)
         return rc;
     if (!conv && e->automatic) {
         e->outcome = KP_EMAIL_KEPT;
-        return KP_STORE(s, mail_drop, e->inbox_id, "auto_reply", e->meta.from_addr,
-                        e->mail.subject, "an automatic mail outside any conversation", 0, e->raw,
-                        e->len);
+        return KP_STORE(s, mail_drop, e->inbox_id, "auto_reply", e->meta.from_addr, e->mail.subject,
+                        "an automatic mail outside any conversation", 0, e->raw, e->len);
     }
     e->meta.thread_rule = rule;
     e->in.conversation_id = conv;

@@ -30,9 +30,9 @@ struct imap {
 
 /* A response: its untagged lines (with literals inline) until the tagged completion. */
 struct imap_reply {
-    struct kp_buf text;  /* untagged lines, CRLF separated; literals as {n}\r\n + n bytes */
-    char status[8];      /* OK, NO, BAD */
-    char line[256];      /* the completion line's text */
+    struct kp_buf text; /* untagged lines, CRLF separated; literals as {n}\r\n + n bytes */
+    char status[8];     /* OK, NO, BAD */
+    char line[256];     /* the completion line's text */
 };
 
 static int imap_fill(struct imap *m)
@@ -67,7 +67,8 @@ static int imap_read_line(struct imap *m, struct kp_buf *out, size_t *start)
             return KP_EIO;
         char *lf = memchr(m->in + m->in_off, '\n', m->in_len - m->in_off);
         size_t take = lf ? (size_t)(lf - (m->in + m->in_off)) + 1 : m->in_len - m->in_off;
-        if (out->len - *start + take > LINE_MAX_BYTES || kp_buf_append(out, m->in + m->in_off, take)) {
+        if (out->len - *start + take > LINE_MAX_BYTES ||
+            kp_buf_append(out, m->in + m->in_off, take)) {
             snprintf(m->error, sizeof(m->error), "an IMAP answer line is too long");
             return KP_ETOOBIG;
         }
@@ -140,7 +141,8 @@ static int imap_cmd(struct imap *m, struct imap_reply *r, const char *fmt, ...)
         size_t len = r->text.len - start;
         if (len > tag_len && memcmp(line, tag, tag_len) == 0 && line[tag_len] == ' ') {
             sscanf(line + tag_len + 1, "%7s", r->status);
-            snprintf(r->line, sizeof(r->line), "%.*s", (int)(len - tag_len - 1), line + tag_len + 1);
+            snprintf(r->line, sizeof(r->line), "%.*s", (int)(len - tag_len - 1),
+                     line + tag_len + 1);
             r->text.len = start;
             if (strcmp(r->status, "OK") != 0) {
                 snprintf(m->error, sizeof(m->error), "IMAP server: %s", r->line);
@@ -472,8 +474,7 @@ static void run_end(struct poll_run *p)
         st->running = false;
         if (!p->store_rc)
             st->mark_pending = p->mark_failed;
-        st->next_ms = kp_clock_now_ms() +
-                      (p->more && !p->store_rc ? 0 : p->box.imap_poll_s * 1000);
+        st->next_ms = kp_clock_now_ms() + (p->more && !p->store_rc ? 0 : p->box.imap_poll_s * 1000);
     }
     f->running--;
     run_free(p);
@@ -516,8 +517,8 @@ static void fetch_done(uv_work_t *w, int status)
             run_end(p);
         return;
     }
-    p->job = (struct kp_writer_job){.run = store_run, .done = store_done, .ctx = p,
-                                    .port = p->owner->api->port};
+    p->job = (struct kp_writer_job){
+        .run = store_run, .done = store_done, .ctx = p, .port = p->owner->api->port};
     kp_writer_submit(p->owner->api->writer, &p->job);
 }
 

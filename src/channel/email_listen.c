@@ -256,8 +256,7 @@ static void parse_work(uv_work_t *w)
         for (size_t j = 0; j < i; j++)
             seen |= s->rcpt[j].inbox_id == s->rcpt[i].inbox_id;
         if (!seen)
-            kp_email_prepare(&s->in[s->n_in++], s->rcpt[i].inbox_id, s->from, s->mail,
-                             s->mail_len);
+            kp_email_prepare(&s->in[s->n_in++], s->rcpt[i].inbox_id, s->from, s->mail, s->mail_len);
     }
 }
 
@@ -265,8 +264,8 @@ static void parse_done(uv_work_t *w, int status)
 {
     struct session *s = w->data;
     (void)status;
-    s->job = (struct kp_writer_job){.run = store_run, .done = on_stored, .ctx = s,
-                                    .port = s->l->api->port};
+    s->job = (struct kp_writer_job){
+        .run = store_run, .done = on_stored, .ctx = s, .port = s->l->api->port};
     kp_writer_submit(s->l->api->writer, &s->job);
 }
 
@@ -579,8 +578,7 @@ int kp_email_listen_new(struct kp_api *api, const struct kp_email_listen_config 
     }
     l->listening = true;
     *out = el;
-    kp_log_info("%s on %s:%d", cfg->lmtp ? "LMTP" : "SMTP", cfg->host,
-                kp_email_listen_port(el));
+    kp_log_info("%s on %s:%d", cfg->lmtp ? "LMTP" : "SMTP", cfg->host, kp_email_listen_port(el));
     return 0;
 }
 

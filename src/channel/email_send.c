@@ -274,8 +274,8 @@ static int record_run(struct kp_store *s, void *ctx)
         return 0; /* no longer queued (a bounce came first, or the message was deleted) */
     if (rc)
         return rc;
-    return kp_api_conversation_event(s, "message.updated", kp_json_int(x->mail, "conversation_id", 0),
-                                     x->message_id, &x->ev);
+    return kp_api_conversation_event(
+        s, "message.updated", kp_json_int(x->mail, "conversation_id", 0), x->message_id, &x->ev);
 }
 
 static void record_done(void *ctx, int rc)
@@ -309,12 +309,11 @@ static void work_done(uv_work_t *w, int status)
         int64_t wait = (int64_t)x->owner->cfg.retry_ms << (attempts - 1 < 12 ? attempts - 1 : 12);
         if (wait > 6 * 3600 * 1000LL)
             wait = 6 * 3600 * 1000LL;
-        x->retry_at = x->permanent || attempts >= KP_EMAIL_SEND_ATTEMPTS
-                          ? 0
-                          : kp_clock_now_ms() + wait;
+        x->retry_at =
+            x->permanent || attempts >= KP_EMAIL_SEND_ATTEMPTS ? 0 : kp_clock_now_ms() + wait;
     }
-    x->job = (struct kp_writer_job){.run = record_run, .done = record_done, .ctx = x,
-                                    .port = x->owner->api->port};
+    x->job = (struct kp_writer_job){
+        .run = record_run, .done = record_done, .ctx = x, .port = x->owner->api->port};
     kp_writer_submit(x->owner->api->writer, &x->job);
 }
 

@@ -47,13 +47,14 @@ static bool run_jobs(struct kp_store *s, struct kp_writer_job *batch, bool isola
     return all_ok;
 }
 
+/* BEGIN waits up to the store's busy timeout (10 s) while another process holds the write
+ * lock (a CLI command); once more, then the batch fails: its requests answer 503 and its mails
+ * 451, so that clients and mail servers retry instead of waiting on a stuck store. */
 static int begin(struct kp_store *s)
 {
     int rc = KP_STORE0(s, begin);
-    for (int attempt = 0; rc == KP_EBUSY && attempt < 50; attempt++) {
-        uv_sleep(20); /* another process holds the write lock (a CLI command): wait */
+    if (rc == KP_EBUSY)
         rc = KP_STORE0(s, begin);
-    }
     return rc;
 }
 

@@ -396,10 +396,11 @@ static void out_escaped(struct walk *w, const char *s, size_t n)
 }
 
 /* The url as a browser reads it: C0 controls and spaces trimmed, tabs and newlines removed.
- * Returns it (arena) when its scheme is one of schemes, else NULL. Relative urls are refused:
- * in a mail they could only point into Knotenpunkt itself. */
-static const char *safe_url(struct kp_arena *a, const char *v, const char *const *schemes,
-                            size_t n_schemes)
+ * Returns it (arena) when it starts with one of prefixes (case-insensitive), else NULL.
+ * Relative urls are refused, "http:path" too: in a mail they could only point into
+ * Knotenpunkt itself. */
+static const char *safe_url(struct kp_arena *a, const char *v, const char *const *prefixes,
+                            size_t n_prefixes)
 {
     size_t n = strlen(v);
     while (n && (unsigned char)v[n - 1] <= ' ')
@@ -414,11 +415,8 @@ static const char *safe_url(struct kp_arena *a, const char *v, const char *const
         if (v[i] != '\t' && v[i] != '\n' && v[i] != '\r')
             u[k++] = v[i];
     u[k] = '\0';
-    size_t colon = strcspn(u, ":/?#");
-    if (u[colon] != ':')
-        return NULL;
-    for (size_t i = 0; i < n_schemes; i++)
-        if (strlen(schemes[i]) == colon && strncasecmp(u, schemes[i], colon) == 0)
+    for (size_t i = 0; i < n_prefixes; i++)
+        if (strncasecmp(u, prefixes[i], strlen(prefixes[i])) == 0)
             return u;
     return NULL;
 }
@@ -431,16 +429,16 @@ static const char *attr_value(const GumboElement *e, const char *name)
 
 static const char *link_url(struct kp_arena *a, const GumboElement *e)
 {
-    static const char *const schemes[] = {"http", "https", "mailto"};
+    static const char *const prefixes[] = {"http://", "https://", "mailto:"};
     const char *href = attr_value(e, "href");
-    return href ? safe_url(a, href, schemes, KP_ARRAY_LEN(schemes)) : NULL;
+    return href ? safe_url(a, href, prefixes, KP_ARRAY_LEN(prefixes)) : NULL;
 }
 
 static const char *image_url(struct kp_arena *a, const GumboElement *e)
 {
-    static const char *const schemes[] = {"cid"};
+    static const char *const prefixes[] = {"cid:"};
     const char *src = attr_value(e, "src");
-    return src ? safe_url(a, src, schemes, KP_ARRAY_LEN(schemes)) : NULL;
+    return src ? safe_url(a, src, prefixes, KP_ARRAY_LEN(prefixes)) : NULL;
 }
 
 static void out_attr(struct walk *w, const char *name, const char *value)

@@ -526,11 +526,26 @@ static const char *clean_filename(struct kp_arena *a, const char *name)
     return clean_line(a, base, MAX_FILENAME);
 }
 
+/* "type/subtype" of RFC 2045 token characters, one slash. */
+static bool is_mime_type(const char *s)
+{
+    static const char token[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                "!#$%&'*+-.^_`|~";
+    size_t type = strspn(s, token);
+    if (type == 0 || s[type] != '/')
+        return false;
+    size_t sub = strspn(s + type + 1, token);
+    return sub > 0 && s[type + 1 + sub] == '\0';
+}
+
+/* The part's type, lowercase; application/octet-stream when it is not a valid one. */
 static const char *content_type_of(struct ctx *c, GMimeObject *o)
 {
     GMimeContentType *ct = g_mime_object_get_content_type(o);
     char *mt = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
-    const char *out = clean_lower(c->a, mt ? mt : "application/octet-stream", MAX_TYPE);
+    const char *out = mt && is_mime_type(mt) && strlen(mt) <= MAX_TYPE
+                          ? clean_lower(c->a, mt, MAX_TYPE)
+                          : NULL;
     g_free(mt);
     return out ? out : "application/octet-stream";
 }

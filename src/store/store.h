@@ -89,6 +89,8 @@ struct kp_message_new {
     int64_t author_agent_id;
     const char *text, *html;
     int64_t at_ms; /* 0 = now; imports and demo data set the original time */
+    const struct kp_attachment_new *attachments;
+    size_t n_attachments;
 };
 
 /* An inbound message, normalised by its channel adapter. */
@@ -436,6 +438,9 @@ struct kp_store_ops {
     /* Mails of the inbox that opened no conversation, newest first, ids below before_id. */
     int (*mail_dropped_list)(struct kp_store *s, int64_t inbox_id, int64_t before_id, int limit,
                              json_t **out);
+    /* The raw source of a kept mail of the inbox: KP_ENOTFOUND when there is none. */
+    int (*mail_dropped_raw)(struct kp_store *s, int64_t inbox_id, int64_t id, void **data,
+                            size_t *len);
     /* Moves a message to another conversation (of the same contact or not): both conversations'
      * counts and previews follow, the message's thread_rule becomes "moved". KP_ENOTFOUND when
      * either is missing. */

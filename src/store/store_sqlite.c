@@ -1216,6 +1216,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .mail_raw = kp_sq_mail_raw,
     .mail_autoreply_allowed = kp_sq_mail_autoreply_allowed,
     .mail_dropped_list = kp_sq_mail_dropped_list,
+    .mail_dropped_raw = kp_sq_mail_dropped_raw,
     .message_move = kp_sq_message_move,
     .search = kp_sq_search,
     .audit_add = audit_add,

@@ -514,6 +514,8 @@ int kp_sq_message_add(struct kp_store *s, const struct kp_message_new *m, int64_
     int64_t now = m->at_ms ? m->at_ms : kp_clock_now_ms();
     rc = insert_message(q, m->conversation_id, m->direction, m->channel ? m->channel : channel,
                         m->author_agent_id, 0, m->text, m->html, NULL, now, id);
+    for (size_t i = 0; !rc && i < m->n_attachments; i++)
+        rc = kp_sq_attachment_insert(q, *id, &m->attachments[i]);
     if (rc)
         return rc;
     bool note = strcmp(m->direction, "note") == 0;

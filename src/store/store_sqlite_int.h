@@ -182,6 +182,8 @@ int kp_sq_mail_autoreply_allowed(struct kp_store *s, int64_t inbox_id, const cha
                                  int64_t now_ms, int64_t window_ms, bool *allowed);
 int kp_sq_mail_dropped_list(struct kp_store *s, int64_t inbox_id, int64_t before_id, int limit,
                             json_t **out);
+int kp_sq_mail_dropped_raw(struct kp_store *s, int64_t inbox_id, int64_t id, void **data,
+                           size_t *len);
 int kp_sq_message_move(struct kp_store *s, int64_t message_id, int64_t to_conversation,
                        int64_t *from_conversation);
 

@@ -44,10 +44,11 @@ static int mail_id_put(struct sq *q, int64_t inbox_id, const char *header_id, in
 int kp_sq_mail_meta_insert(struct sq *q, int64_t inbox_id, int64_t message_id,
                            const struct kp_mail_meta *m)
 {
-    sqlite3_stmt *st = kp_sq_stmt(q, "INSERT INTO mail_messages(message_id, header_id, "
-                                     "thread_rule, flags, problem, from_addr, to_addrs, cc_addrs, "
-                                     "subject, in_reply_to, refs, raw, reply_to) "
-                                     "VALUES (?, ?, ?, coalesce(?, '[]'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "INSERT INTO mail_messages(message_id, header_id, "
+                      "thread_rule, flags, problem, from_addr, to_addrs, cc_addrs, "
+                      "subject, in_reply_to, refs, raw, reply_to) "
+                      "VALUES (?, ?, ?, coalesce(?, '[]'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, message_id);
@@ -392,10 +393,10 @@ int kp_sq_mail_sent(struct kp_store *s, int64_t message_id, const void *raw, siz
 int kp_sq_mail_failed(struct kp_store *s, int64_t message_id, const char *error, int64_t retry_at)
 {
     struct sq *q = SQ(s);
-    sqlite3_stmt *st =
-        kp_sq_stmt(q, "UPDATE outbox SET state = CASE WHEN ?3 = 0 THEN 'failed' ELSE 'queued' END, "
-                      "attempts = attempts + 1, error = ?2, next_at = CASE WHEN ?3 = 0 THEN next_at "
-                      "ELSE ?3 END, updated_at = ?4 WHERE message_id = ?1 AND state = 'queued'");
+    sqlite3_stmt *st = kp_sq_stmt(
+        q, "UPDATE outbox SET state = CASE WHEN ?3 = 0 THEN 'failed' ELSE 'queued' END, "
+           "attempts = attempts + 1, error = ?2, next_at = CASE WHEN ?3 = 0 THEN next_at "
+           "ELSE ?3 END, updated_at = ?4 WHERE message_id = ?1 AND state = 'queued'");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, message_id);
@@ -406,14 +407,11 @@ int kp_sq_mail_failed(struct kp_store *s, int64_t message_id, const char *error,
     return rc ? rc : sqlite3_changes(q->db) ? 0 : KP_ENOTFOUND;
 }
 
-int kp_sq_mail_raw(struct kp_store *s, int64_t message_id, void **data, size_t *len)
+/* Copies the one blob st yields into a malloc'd buffer. */
+static int blob_row(struct sq *q, sqlite3_stmt *st, void **data, size_t *len)
 {
-    struct sq *q = SQ(s);
-    sqlite3_stmt *st =
-        kp_sq_stmt(q, "SELECT raw FROM mail_messages WHERE message_id = ? AND raw IS NOT NULL");
     if (!st)
         return KP_EIO;
-    sqlite3_bind_int64(st, 1, message_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *len = (size_t)sqlite3_column_bytes(st, 0);
@@ -423,6 +421,28 @@ int kp_sq_mail_raw(struct kp_store *s, int64_t message_id, void **data, size_t *
     }
     sqlite3_reset(st);
     return kp_sq_one(q, rc);
+}
+
+int kp_sq_mail_raw(struct kp_store *s, int64_t message_id, void **data, size_t *len)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "SELECT raw FROM mail_messages WHERE message_id = ? AND raw IS NOT NULL");
+    if (st)
+        sqlite3_bind_int64(st, 1, message_id);
+    return blob_row(q, st, data, len);
+}
+
+int kp_sq_mail_dropped_raw(struct kp_store *s, int64_t inbox_id, int64_t id, void **data,
+                           size_t *len)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st = kp_sq_stmt(q, "SELECT raw FROM mail_dropped WHERE id = ? AND inbox_id = ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, inbox_id);
+    }
+    return blob_row(q, st, data, len);
 }
 
 int kp_sq_mail_autoreply_allowed(struct kp_store *s, int64_t inbox_id, const char *address,

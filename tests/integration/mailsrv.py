@@ -13,12 +13,13 @@ standard library only. Needs root, like the tests.
     pf.wait_log(r"status=sent")
     imap = dov.imap_login("support")
 
-Postfix(dir, lmtp_port, domain="kp.test", routes=None, relayhost=None)
+Postfix(dir, lmtp_port, domain="kp.test", routes=None, relayhost=None, main_cf_extra="")
     Mail to `domain` (a virtual mailbox domain, every address accepted) goes to LMTP on
     127.0.0.1:lmtp_port. `routes` sends other domains elsewhere: {"customer.test":
     ("lmtp", port)} or ("smtp", port), or a Postfix transport string. Mail for any other
     domain goes to `relayhost` ("127.0.0.1:port" or a port, by SMTP) when given, else it
     bounces at once ("no route outside the test"). Clients on 127.0.0.0/8 may relay.
+    main_cf_extra: lines appended to main.cf (bench/email_load.py tunes for throughput).
     Helpers: wait_log(regex), log(), queue(), queue_empty(), wait_queue_empty(), flush(),
     stop(), kill(), processes().
 Dovecot(dir)
@@ -345,7 +346,7 @@ class Postfix:
     """A private Postfix, started by `postfix -c DIR/etc start`; see the module doc."""
 
     def __init__(self, dir=None, lmtp_port=None, domain="kp.test", routes=None,
-                 relayhost=None, smtp_port=None):
+                 relayhost=None, smtp_port=None, main_cf_extra=""):
         check(lmtp_port is not None, "Postfix needs the LMTP port for %s" % domain)
         self.dir = os.path.abspath(dir) if dir else tempfile.mkdtemp(prefix="kp-postfix-")
         self.domain = domain
@@ -373,7 +374,7 @@ class Postfix:
             relayhost="[127.0.0.1]:%d" % int(str(relayhost).rsplit(":", 1)[-1])
             if relayhost else "",
             default_transport="smtp" if relayhost else
-            "error:5.1.2 no route outside the test"))
+            "error:5.1.2 no route outside the test") + main_cf_extra)
         _write(os.path.join(self.etc, "master.cf"),
                MASTER_CF.format(smtp_port="%s:%d" % (HOST, self.smtp_port)))
         open(self.maillog, "a").close()

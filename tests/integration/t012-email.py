@@ -38,16 +38,16 @@ def mail(frm="Carla Kunde <Carla@Customer.Example>", to=ADDRESS, subject="Paket 
     return "\r\n".join(lines).encode()
 
 
-def lmtp(srv):
-    c = smtplib.LMTP("127.0.0.1", srv.lmtp_port, timeout=15)
+def lmtp(srv, timeout=15):
+    c = smtplib.LMTP("127.0.0.1", srv.lmtp_port, timeout=timeout)
     code, _ = c.ehlo("postfix.test")  # LMTP's ehlo says LHLO
     eq(code, 250, "LHLO answer")
     return c
 
 
-def deliver(srv, raw, rcpts=(ADDRESS,), sender="carla@customer.example"):
+def deliver(srv, raw, rcpts=(ADDRESS,), sender="carla@customer.example", timeout=15):
     """One mail over LMTP; returns {rcpt: (code, text)} as the server answered each."""
-    c = lmtp(srv)
+    c = lmtp(srv, timeout)
     try:
         refused = c.sendmail(sender, list(rcpts), raw)
     except smtplib.SMTPRecipientsRefused as e:
@@ -236,6 +236,11 @@ def test_automatic_mail_and_bounces_open_no_conversation(srv):
     eq(sorted(k["kind"] for k in kept), ["auto_reply", "auto_reply", "bounce"], "kept mails")
     b = [k for k in kept if k["kind"] == "bounce"][0]
     eq(b["message_id"], None, "an unmatched bounce names no message")
+    st, hdrs, body = admin.request("GET", "/api/v1/inboxes/%d/email/kept/%d/raw"
+                                   % (inbox["id"], b["id"]))
+    eq((st, hdrs.get("content-type"), body), (200, "message/rfc822", bounce),
+       "the kept bounce's source")
+    admin.get("/api/v1/inboxes/%d/email/kept/%d/raw" % (inbox["id"] + 1, b["id"]), status=404)
 
 
 def test_email_settings_are_checked_and_passwords_never_shown(srv):
@@ -256,3 +261,25 @@ def test_email_settings_are_checked_and_passwords_never_shown(srv):
                                                           "smtp_url": "smtp://127.0.0.1:26"})
     eq(admin.get("/api/v1/inboxes/%d/email" % inbox["id"])["smtp_password_set"], True,
        "password kept when left out")
+
+
+@kp.timeout(120)
+def test_a_store_that_cannot_write_answers_451_and_the_retry_is_taken(srv):
+    import sqlite3
+    import os
+    admin, inbox = setup(srv)
+    # another process holds the database's write lock longer than the writer waits (10 s)
+    db = sqlite3.connect(os.path.join(srv.data, "knotenpunkt.db"), timeout=5,
+                         isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        refused = deliver(srv, mail(), rcpts=(ADDRESS,), timeout=60)
+    except smtplib.SMTPDataError as e:
+        refused = {ADDRESS: (e.smtp_code, e.smtp_error)}
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    eq(refused[ADDRESS][0], 451, "answer while the store cannot write")
+    eq(conversations(admin, inbox["id"]), [], "nothing stored")
+    eq(deliver(srv, mail()), {}, "the sender's retry")
+    eq(len(conversations(admin, inbox["id"])), 1, "stored once, on the retry")

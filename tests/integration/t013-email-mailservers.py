@@ -6,6 +6,7 @@ the conversation; the acknowledgement carries Auto-Submitted and is never sent t
 mail; a bounce from Postfix marks the reply failed; sending retries until the server is back;
 IMAP fetch imports 1,000 mails exactly once although Dovecot and Knotenpunkt are killed during
 the import."""
+import base64
 import email
 import email.policy
 import os
@@ -83,8 +84,11 @@ def test_postfix_to_knotenpunkt_reply_to_dovecot_and_back(srv):
     cid = convs[0]["id"]
     first = admin.get("/api/v1/conversations/%d" % cid)["messages"][0]
     eq(first["email"]["message_id"], "c1@customer.test", "inbound Message-ID")
-    reply = admin.post("/api/v1/conversations/%d/messages" % cid,
-                       {"text": "Hallo Carla,\nanbei die Rechnung.\nGrüße", "type": "reply"})
+    pdf = b"%PDF-1.4 Rechnung 4711\n%%EOF\n"
+    reply = admin.post("/api/v1/conversations/%d/messages" % cid, {
+        "text": "Hallo Carla,\nanbei die Rechnung.\nGrüße", "type": "reply",
+        "attachments": [{"filename": "Rechnung 4711.pdf", "content_type": "application/pdf",
+                         "data": base64.b64encode(pdf).decode()}]})
     eq(reply["delivery"]["state"], "queued", "a new reply's delivery state")
     sent = wait_for("the reply sent", lambda: (reply_delivery(admin, cid, reply["id"]) or {})
                     .get("delivery", {}).get("state") == "sent" and
@@ -98,7 +102,10 @@ def test_postfix_to_knotenpunkt_reply_to_dovecot_and_back(srv):
     eq(m["Subject"], "Re: Rechnung fehlt [#%d]" % cid, "subject with the conversation tag")
     check(SUPPORT in m["From"], "From %r" % m["From"])
     check(m["Auto-Submitted"] is None, "an agent's reply is not Auto-Submitted")
-    eq(m.get_content_type(), "multipart/alternative", "reply's MIME structure")
+    eq(m.get_content_type(), "multipart/mixed", "reply's MIME structure")
+    files = [(a.get_filename(), a.get_content_type(), a.get_content())
+             for a in m.iter_attachments()]
+    eq(files, [("Rechnung 4711.pdf", "application/pdf", pdf)], "the reply's attachment")
     plain = m.get_body(("plain",)).get_content()
     html = m.get_body(("html",)).get_content()
     check("anbei die Rechnung" in plain and "Grüße" in plain, "text part %r" % plain)

@@ -52,6 +52,9 @@ static const struct {
     {"mail_max_size", "largest mail accepted in bytes, announced with SIZE (26214400)"},
     {"mail_hostname", "this host's name in SMTP and LMTP greetings (knotenpunkt.localdomain)"},
     {"mail_retry_ms", "wait before the first retry of an outbound mail; it doubles (60000)"},
+    {"mail_ca_file",
+     "CA certificates (PEM) that SMTP and IMAP servers' certificates must chain to; "
+     "the system's when empty ()"},
 };
 
 void kp_config_usage(FILE *out)
@@ -118,6 +121,11 @@ int kp_config_set(struct kp_config *c, const char *key, const char *v, char *err
     } else if (strcmp(key, "mail_retry_ms") == 0) {
         rc = parse_num(v, 10, 86400000, &n);
         c->mail_retry_ms = (int)n;
+    } else if (strcmp(key, "mail_ca_file") == 0) {
+        if (strlen(v) >= sizeof(c->mail_ca_file))
+            rc = KP_EINVAL;
+        else
+            snprintf(c->mail_ca_file, sizeof(c->mail_ca_file), "%s", v);
     } else if (strcmp(key, "mail_hostname") == 0) {
         if (!*v || strlen(v) >= sizeof(c->mail_hostname) || strpbrk(v, " \t\r\n"))
             rc = KP_EINVAL;

@@ -358,9 +358,10 @@ static int email_start(struct hub *h, const struct kp_config *cfg)
         printf("%s on %s:%d\n", lmtp ? "lmtp" : "smtp", lc.host, kp_email_listen_port(*l));
     }
     struct kp_email_send_config sc = {.retry_ms = cfg->mail_retry_ms,
-                                      .hostname = cfg->mail_hostname};
+                                      .hostname = cfg->mail_hostname,
+                                      .ca_file = cfg->mail_ca_file};
     int rc = kp_email_send_start(api, &sc, &h->sender);
-    return rc ? rc : kp_email_imap_start(api, &h->fetcher);
+    return rc ? rc : kp_email_imap_start(api, cfg->mail_ca_file, &h->fetcher);
 }
 
 int kp_hub_run(const struct kp_config *cfg, bool demo)

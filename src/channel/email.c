@@ -6,6 +6,7 @@
 #include "../api/api.h"
 #include "../base/clock.h"
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 static const struct {
@@ -321,4 +322,28 @@ int kp_email_queue_reply(struct kp_store *s, int64_t conversation_id, int64_t me
     kp_arena_release(&a);
     json_decref(ctx);
     return rc;
+}
+
+/* ---- TLS for the mail clients ---- */
+
+static bool loopback_host(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    const char *at = strchr(h, '@');
+    const char *slash = strchr(h, '/');
+    if (at && (!slash || at < slash))
+        h = at + 1;
+    static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
+    for (size_t i = 0; i < KP_ARRAY_LEN(local); i++) {
+        size_t n = strlen(local[i]);
+        if (strncmp(h, local[i], n) == 0 && (h[n] == ':' || h[n] == '/' || !h[n]))
+            return true;
+    }
+    return false;
+}
+
+long kp_email_tls(const char *url, bool credentials)
+{
+    return credentials && !loopback_host(url) ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY;
 }

@@ -70,4 +70,9 @@ void kp_email_in_release(struct kp_email_in *e);
 int kp_email_queue_reply(struct kp_store *s, int64_t conversation_id, int64_t message_id,
                          const char *channel, bool automatic);
 
+/* How a client of the mail server at url (smtp://, smtps://, imap://, imaps://) uses TLS, as a
+ * CURLUSESSL_* value: required whenever a password is sent to a server that is not on this
+ * machine, else STARTTLS when the server offers it. (The s-schemes are TLS from the start.) */
+long kp_email_tls(const char *url, bool credentials);
+
 #endif

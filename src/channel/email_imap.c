@@ -192,7 +192,8 @@ static void imap_close(struct imap *m)
 
 /* Connects and logs in (libcurl), to "imap://host:port" of box's imap_url; *folder receives the
  * mailbox name from the URL's path ("INBOX" when none). */
-static int imap_open(struct imap *m, const struct kp_mail_inbox *box, char *folder, size_t cap)
+static int imap_open(struct imap *m, const struct kp_mail_inbox *box, const char *ca_file,
+                     char *folder, size_t cap)
 {
     memset(m, 0, sizeof(*m));
     m->fd = CURL_SOCKET_BAD;
@@ -209,7 +210,9 @@ static int imap_open(struct imap *m, const struct kp_mail_inbox *box, char *fold
         return KP_ENOMEM;
     curl_easy_setopt(m->curl, CURLOPT_URL, server);
     curl_easy_setopt(m->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
-    curl_easy_setopt(m->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    curl_easy_setopt(m->curl, CURLOPT_USE_SSL, kp_email_tls(box->imap_url, box->imap_user[0]));
+    if (ca_file && ca_file[0])
+        curl_easy_setopt(m->curl, CURLOPT_CAINFO, ca_file);
     curl_easy_setopt(m->curl, CURLOPT_USERNAME, box->imap_user);
     curl_easy_setopt(m->curl, CURLOPT_PASSWORD, box->imap_password);
     curl_easy_setopt(m->curl, CURLOPT_CONNECT_ONLY, 1L);
@@ -287,6 +290,7 @@ struct inbox_state {
 
 struct kp_email_fetcher {
     struct kp_api *api;
+    const char *ca_file;
     uv_timer_t timer;
     bool stopping;
     struct inbox_state boxes[KP_IMAP_INBOXES];
@@ -345,7 +349,7 @@ static void fetch_work(uv_work_t *w)
 {
     struct poll_run *p = w->data;
     struct imap m;
-    if (imap_open(&m, &p->box, p->folder, sizeof(p->folder))) {
+    if (imap_open(&m, &p->box, p->owner->ca_file, p->folder, sizeof(p->folder))) {
         snprintf(p->error, sizeof(p->error), "%s", m.error);
         return;
     }
@@ -417,7 +421,7 @@ static void mark_work(uv_work_t *w)
     struct imap m;
     char q[2 * KP_MAIL_URL_MAX + 3], target[2 * KP_MAIL_URL_MAX + 3];
     struct imap_reply r;
-    int rc = imap_open(&m, &p->box, p->folder, sizeof(p->folder));
+    int rc = imap_open(&m, &p->box, p->owner->ca_file, p->folder, sizeof(p->folder));
     if (!rc) {
         quote(q, sizeof(q), p->folder);
         rc = imap_cmd(&m, &r, "SELECT %s", q);
@@ -566,10 +570,11 @@ static void on_tick(uv_timer_t *t)
             start_poll(f, &f->boxes[i]);
 }
 
-int kp_email_imap_start(struct kp_api *api, struct kp_email_fetcher **out)
+int kp_email_imap_start(struct kp_api *api, const char *ca_file, struct kp_email_fetcher **out)
 {
     struct kp_email_fetcher *f = kp_xcalloc(1, sizeof(*f));
     f->api = api;
+    f->ca_file = ca_file;
     uv_timer_init(api->loop, &f->timer);
     f->timer.data = f;
     uv_timer_start(&f->timer, on_tick, 0, TICK_MS);

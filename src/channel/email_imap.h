@@ -23,8 +23,8 @@ enum {
 struct kp_email_fetcher;
 
 /* Starts polling on api's loop: reads settings with api's read store, stores through its
- * writer. */
-int kp_email_imap_start(struct kp_api *api, struct kp_email_fetcher **out);
+ * writer. ca_file (kept by the caller; NULL or "" = the system's) checks servers' certificates. */
+int kp_email_imap_start(struct kp_api *api, const char *ca_file, struct kp_email_fetcher **out);
 void kp_email_imap_stop(struct kp_email_fetcher *f);
 size_t kp_email_imap_busy(struct kp_email_fetcher *f);
 void kp_email_imap_free(struct kp_email_fetcher *f);

@@ -7,6 +7,7 @@
  */
 #include "email_send.h"
 #include "../base/clock.h"
+#include "email.h"
 #include "../base/log.h"
 #include "../proto/mime.h"
 
@@ -213,7 +214,9 @@ static void send_mail(struct sending *x)
     curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
     curl_easy_setopt(c, CURLOPT_READDATA, &u);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u.len);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY); /* STARTTLS when offered */
+    curl_easy_setopt(c, CURLOPT_USE_SSL, kp_email_tls(x->box->smtp_url, x->box->smtp_user[0]));
+    if (x->owner->cfg.ca_file && x->owner->cfg.ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, x->owner->cfg.ca_file);
     if (x->box->smtp_user[0]) {
         curl_easy_setopt(c, CURLOPT_USERNAME, x->box->smtp_user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, x->box->smtp_password);

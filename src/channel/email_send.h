@@ -22,6 +22,7 @@ enum {
 struct kp_email_send_config {
     int retry_ms;         /* first retry after a temporary failure */
     const char *hostname; /* for Message-IDs of mails that have none */
+    const char *ca_file;  /* CA certificates servers must chain to; NULL or "" = the system's */
 };
 
 struct kp_email_sender;

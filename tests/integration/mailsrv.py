@@ -567,11 +567,25 @@ service lmtp {{
 """
 
 
-class Dovecot:
-    """A private Dovecot, started by `dovecot -c FILE`; see the module doc."""
+def make_cert(dir):
+    """A self-signed certificate for 127.0.0.1 (and localhost) in dir: (cert, key) paths. The
+    certificate is its own CA: give it to clients as their CA file."""
+    os.makedirs(dir, exist_ok=True)
+    cert, key = os.path.join(dir, "cert.pem"), os.path.join(dir, "key.pem")
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", key, "-out", cert], "openssl")
+    os.chmod(key, 0o644)  # the servers' unprivileged processes read it in tests
+    return cert, key
 
-    def __init__(self, dir=None, imap_port=None, lmtp_port=None):
+
+class Dovecot:
+    """A private Dovecot, started by `dovecot -c FILE`; see the module doc. With tls=(cert,
+    key): TLS required (STARTTLS on imap_port, implicit TLS on imaps_port)."""
+
+    def __init__(self, dir=None, imap_port=None, lmtp_port=None, tls=None):
         self.dir = os.path.abspath(dir) if dir else tempfile.mkdtemp(prefix="kp-dovecot-")
+        self.imaps_port = free_port() if tls else 0
         self.imap_port = imap_port or free_port()
         self.lmtp_port = lmtp_port or free_port()
         self.conf = os.path.join(self.dir, "dovecot.conf")
@@ -586,9 +600,15 @@ class Dovecot:
         os.chmod(self.dir, 0o755)
         _make_dir(self.mail, 0o700, MAIL_USER, MAIL_GROUP)
         pw = pwd.getpwnam(MAIL_USER)
-        _write(self.conf, DOVECOT_CONF.format(
+        conf = DOVECOT_CONF.format(
             dir=self.dir, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
-            password=PASSWORD, uid=pw.pw_uid, gid=grp.getgrnam(MAIL_GROUP).gr_gid))
+            password=PASSWORD, uid=pw.pw_uid, gid=grp.getgrnam(MAIL_GROUP).gr_gid)
+        if tls:
+            conf = conf.replace("ssl = no\n", "ssl = required\nssl_cert = <%s\nssl_key = <%s\n"
+                                % tls).replace("  inet_listener imaps {\n    port = 0\n",
+                                               "  inet_listener imaps {\n    address = 127.0.0.1\n"
+                                               "    port = %d\n" % self.imaps_port)
+        _write(self.conf, conf)
         kp.LIVE_SERVERS.append(self)
         try:
             self.start()

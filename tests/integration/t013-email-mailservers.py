@@ -10,6 +10,8 @@ import base64
 import email
 import email.policy
 import os
+import shutil
+import tempfile
 import time
 
 import kp
@@ -241,3 +243,49 @@ def test_imap_fetch_imports_each_mail_once_despite_kills(srv):
         eq(data[0].split(), [], "every imported mail is marked seen on the server")
     finally:
         imap.logout()
+
+
+@kp.timeout(180)
+def test_tls_imaps_starttls_and_smtp_starttls(binary):
+    """IMAPS and IMAP with STARTTLS against a Dovecot that requires TLS, and replies through a
+    Postfix that offers STARTTLS, all checked against the test's own CA (mail_ca_file)."""
+    tls_dir = tempfile.mkdtemp(prefix="kp-tls-")
+    try:
+        tls_run(binary, *mailsrv.make_cert(tls_dir))
+    finally:
+        shutil.rmtree(tls_dir, ignore_errors=True)
+
+
+def tls_run(binary, cert, key):
+    srv = kp.Server(binary, dict(SERVER_ENV, KNOTENPUNKT_MAIL_CA_FILE=cert))
+    dov = mailsrv.Dovecot(os.path.join(srv.root, "dovecot"), tls=(cert, key))
+    pf = mailsrv.Postfix(os.path.join(srv.root, "postfix"), srv.lmtp_port, domain="shop.test",
+                         routes={"customer.test": ("lmtp", dov.lmtp_port)},
+                         main_cf_extra="smtpd_tls_security_level = may\n"
+                         "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\n"
+                         "smtpd_tls_loglevel = 1\n" % (cert, key))
+    for user in ("shop", "desk"):
+        for i in range(3):
+            dov.deliver(user, ("From: kunde@customer.test\r\nSubject: %s %d\r\n"
+                               "Message-ID: <%s%d@customer.test>\r\n\r\nHallo\r\n"
+                               % (user, i, user, i)).encode())
+    admin = srv.admin()
+    boxes = {}
+    for user, url in (("shop", "imaps://127.0.0.1:%d/INBOX" % dov.imaps_port),
+                      ("desk", "imap://127.0.0.1:%d/INBOX" % dov.imap_port)):
+        inbox = admin.post("/api/v1/inboxes", {"name": user, "channel": "email"})
+        admin.put("/api/v1/inboxes/%d/email" % inbox["id"], {
+            "address": "%s@shop.test" % user, "imap_url": url, "imap_user": user,
+            "imap_password": mailsrv.PASSWORD, "imap_poll_s": 1,
+            "smtp_url": "smtp://127.0.0.1:%d" % pf.smtp_port})
+        boxes[user] = inbox["id"]
+    for user, inbox_id in boxes.items():
+        wait_for("3 mails over %s" % user, lambda: len(conversations(admin, inbox_id)) == 3)
+    cid = conversations(admin, boxes["desk"])[0]["id"]
+    reply = admin.post("/api/v1/conversations/%d/messages" % cid,
+                       {"text": "Antwort über TLS", "type": "reply"})
+    wait_for("the reply sent", lambda: reply_delivery(admin, cid, reply["id"])["delivery"]
+             ["state"] == "sent")
+    pf.wait_log(r"TLS connection established from")
+    wait_for("the reply at the customer's", lambda: fetch_all(dov, "kunde"))
+    srv.stop()

@@ -24,17 +24,33 @@
 #   c''') idle widget WebSockets: bench/widget_idle.py opens 15,000 visitor WebSockets from 3
 #      processes (a process may hold 20,000 files here) after creating their sessions; server
 #      memory per connection = RSS growth / connections (target <= 4 KB);
-#   e) all figures go to bench/RESULTS.md as a Markdown table and to stdout.
+#   f) the email channel, by bench/email_load.py with a private Postfix and Dovecot
+#      (tests/integration/mailsrv.py) and a generated corpus of mails of about 10 KB (text and
+#      HTML, a third with a PDF or PNG attachment, a third replies, a fifth ISO-8859-1):
+#      f1) LMTP straight into Knotenpunkt from 8 parallel clients, timed until the last mail is
+#          stored and indexed (target >= 2,000 mails/s on 2 cores), with the clients' and the
+#          server's CPU and the server's RSS afterwards; reference: the same mails with the same
+#          clients into Dovecot's LMTP (Maildir); the clients pipeline MAIL/RCPT/DATA as
+#          Postfix does, and a second run awaits each answer before the next command;
+#      f2) end to end: SMTP from 8 clients into a private Postfix that delivers to Knotenpunkt
+#          by LMTP, until Knotenpunkt has stored them all, as a percentage of the same through
+#          a second Postfix with the same settings into Dovecot (target >= 90%);
+#      f3) IMAP import of a 1,000-mail Dovecot mailbox (imap_poll_s 1), from the PUT of the
+#          settings until all are stored; reference: imaplib fetching them with BODY.PEEK[];
+#   e) all figures go to bench/RESULTS.md as a Markdown table and to stdout. Whatever follows
+#      the table in RESULTS.md from a line starting with "## " on (notes, profiles) is kept.
 #
 # Loopback only; every phase is bounded in time; every server started here is stopped by its
-# pid on exit. Needs: wrk, nginx, curl, python3 (stdlib only).
+# pid on exit. Needs: wrk, nginx, curl, python3 (stdlib only), postfix, dovecot (root).
 #
 # Environment: KP_BIN (default build/knotenpunkt), BENCH_BUILD (folder with the built bench
 # helpers, default <dir of KP_BIN>/bench), INGEST_TOTAL (100000), INGEST_CONNS (64),
 # WRK_DURATION (10s), NGINX_WORKERS (auto: one per CPU, like the server's event loops),
 # BENCH_SYNC (full, the server's default, or normal: KNOTENPUNKT_SYNC for the ingest run and
 # the synchronous level of the raw SQLite reference), BENCH_STRICT=1 to exit 1 when a target
-# is missed.
+# is missed, EMAIL_LMTP_TOTAL (10000), EMAIL_POSTFIX_TOTAL (2000), EMAIL_IMAP_TOTAL (1000),
+# EMAIL_CONNS (8), BENCH_ONLY=email to run f) alone (its table then goes to the work folder's
+# RESULTS.md, not to bench/RESULTS.md).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -55,6 +71,15 @@ SQ_SYNC=$(tr '[:lower:]' '[:upper:]' <<<"$BENCH_SYNC")
 BENCH_STRICT=${BENCH_STRICT:-0}
 NGINX=${NGINX:-/usr/sbin/nginx}
 RESULTS=$ROOT/bench/RESULTS.md
+EMAIL_LMTP_TOTAL=${EMAIL_LMTP_TOTAL:-10000}
+EMAIL_POSTFIX_TOTAL=${EMAIL_POSTFIX_TOTAL:-2000}
+EMAIL_IMAP_TOTAL=${EMAIL_IMAP_TOTAL:-1000}
+EMAIL_CONNS=${EMAIL_CONNS:-8}
+BENCH_ONLY=${BENCH_ONLY:-}
+case $BENCH_ONLY in
+'' | email) ;;
+*) echo "bench: BENCH_ONLY must be empty or email" >&2 && exit 2 ;;
+esac
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -62,8 +87,8 @@ die() {
     exit 1
 }
 
-for tool in wrk curl python3 "$NGINX"; do
-    command -v "$tool" >/dev/null || die "'$tool' is missing (apt-get install wrk nginx curl python3)"
+for tool in wrk curl python3 "$NGINX" postfix dovecot; do
+    command -v "$tool" >/dev/null || die "'$tool' is missing (scripts/deps.sh bench installs it)"
 done
 [ -x "$KP_BIN" ] || die "server binary '$KP_BIN' not found: build it first (meson compile -C build) or set KP_BIN"
 
@@ -75,6 +100,7 @@ else
     OUT=$(mktemp -d "${TMPDIR:-/tmp}/kp-bench.XXXXXX")
 fi
 log "work folder $OUT"
+[ -z "$BENCH_ONLY" ] || RESULTS=$OUT/RESULTS.md
 
 # ---- bookkeeping: started processes, figures ----
 
@@ -114,7 +140,9 @@ verdict() {
 }
 
 write_results() {
-    local status=$1
+    local status=$1 notes=
+    # notes under the table ("## ..." headings on) survive a new run
+    if [ -f "$RESULTS" ]; then notes=$(sed -n '/^## /,$p' "$RESULTS"); fi
     {
         echo "# Benchmark results"
         echo
@@ -124,7 +152,12 @@ write_results() {
         echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)), $(uname -sr)"
         echo "- server: ${KP_BIN#"$ROOT"/}, git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
         echo "- nginx reference: $($NGINX -v 2>&1 | sed 's/.*: //'), worker_processes $NGINX_WORKERS, access_log off"
-        echo "- load: ingest $INGEST_TOTAL messages over $INGEST_CONNS connections; wrk -t2 -c64 -d$WRK_DURATION; paced wrk -t1 -c10, 10 ms between requests per connection"
+        if [ -z "$BENCH_ONLY" ]; then
+            echo "- load: ingest $INGEST_TOTAL messages over $INGEST_CONNS connections; wrk -t2 -c64 -d$WRK_DURATION; paced wrk -t1 -c10, 10 ms between requests per connection"
+        else
+            echo "- only the $BENCH_ONLY benchmarks (BENCH_ONLY=$BENCH_ONLY)"
+        fi
+        echo "- email: $EMAIL_LMTP_TOTAL mails straight by LMTP, $EMAIL_POSTFIX_TOTAL through Postfix, both from $EMAIL_CONNS clients; IMAP import of $EMAIL_IMAP_TOTAL; postfix $(postconf -d mail_version 2>/dev/null | sed "s/.* = //" || echo ?), dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1 || echo ?)${OTHER_LOAD:+; $OTHER_LOAD}"
         if [ "$status" != ok ]; then
             echo
             echo "**Incomplete: the run stopped in stage '$STAGE'.**"
@@ -133,7 +166,12 @@ write_results() {
         echo "| Figure | Knotenpunkt | Reference (same run) | Target | Result |"
         echo "|---|---|---|---|---|"
         if [ ${#ROWS[@]} -gt 0 ]; then printf '%s\n' "${ROWS[@]}"; fi
-    } >"$RESULTS"
+        if [ -n "$notes" ]; then
+            echo
+            printf '%s\n' "$notes"
+        fi
+    } >"$RESULTS.tmp"
+    mv "$RESULTS.tmp" "$RESULTS"
 }
 
 # shellcheck disable=SC2317 # invoked by the EXIT trap
@@ -205,6 +243,117 @@ wrk_non2xx() {
     n=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$1")
     echo "${n:-0}"
 }
+
+# ---- f) the email channel: LMTP, Postfix end to end, IMAP import (bench/email_load.py) ----
+
+# machine_busy: CPUs kept busy by anything over the next second (other people's work skews
+# every figure on a 2-core machine); sets OTHER_LOAD to a note when it is more than a fifth
+machine_busy() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { split(a, x); split(b, y)
+        printf "%.2f", (y[2] > x[2] ? (y[1] - x[1]) / (y[2] - x[2]) * n : 0) }'
+}
+
+# email_run MODE NAME ARGS...: bench/email_load.py MODE; its output lines in EM
+email_run() {
+    local mode=$1 name=$2 busy
+    shift 2
+    busy=$(machine_busy)
+    if awk -v b="$busy" 'BEGIN { exit !(b > 0.2) }'; then
+        log "warning: other processes keep $busy CPUs busy before the email $mode run: its figures are low"
+        OTHER_LOAD="${OTHER_LOAD:+$OTHER_LOAD, }$busy CPUs busy elsewhere before the $mode run"
+    fi
+    EM=$(BENCH_SYNC=$BENCH_SYNC timeout 900 python3 bench/email_load.py "$mode" "$KP_BIN" \
+        "$OUT/email-$name" "$@" 2>"$OUT/email-$name.err") || true
+    printf '%s\n' "$EM" >"$OUT/email-$name.txt"
+    if [ -s "$OUT/email-$name.err" ]; then sed 's/^/  /' "$OUT/email-$name.err" | tail -n 20 >&2; fi
+}
+
+# em LINE KEY: the value of KEY in EM's line that starts with LINE
+em() {
+    field "$2" "$(grep "^$1 " <<<"$EM")"
+}
+
+bench_email() {
+    local ok err per res
+
+    STAGE=email-lmtp
+    log "f1) email: $EMAIL_LMTP_TOTAL mails over $EMAIL_CONNS LMTP connections into Knotenpunkt, then into Dovecot"
+    email_run lmtp lmtp "$EMAIL_LMTP_TOTAL" "$EMAIL_CONNS"
+    per=$(em lmtp_kp per_s)
+    if [ -z "$per" ] || [ -z "$(em lmtp_dovecot per_s)" ]; then
+        die "email_load.py lmtp printed no figures (see $OUT/email-lmtp.err)"
+    fi
+    ok=$(em lmtp_kp ok)
+    err=$(em lmtp_kp errors)
+    res=$(verdict "$per" ">=" 2000)
+    if [ "$ok" != "$EMAIL_LMTP_TOTAL" ] || [ "$(em lmtp_kp complete)" != 1 ]; then res=MISSED; fi
+    row "Email: LMTP from $EMAIL_CONNS clients, $(awk -v b="$(em corpus avg_bytes)" 'BEGIN { printf "%.1f", b / 1000 }') KB mails, stored and indexed (mails/s)" \
+        "$(printf '%.0f' "$per") ($ok ok, $err errors; 250 at $(printf '%.0f' "$(em lmtp_kp ack_per_s)")/s, all searchable $(awk -v a="$(em lmtp_kp secs)" -v b="$(em lmtp_kp ack_s)" 'BEGIN { printf "%.2f", a - b }') s after the last 250; CPU cores: server $(printf '%.2f' "$(em lmtp_kp server_cores)"), clients $(printf '%.2f' "$(em lmtp_kp client_cores)"), machine $(printf '%.2f' "$(em lmtp_kp machine_cores)") of $(nproc))" \
+        "Dovecot LMTP into Maildir, same clients: $(printf '%.0f' "$(em lmtp_dovecot per_s)") ($(em lmtp_dovecot ok) ok; clients $(printf '%.2f' "$(em lmtp_dovecot client_cores)") cores)" \
+        ">= 2000 on 2 cores" "$res"
+    row "Email: the same, each LMTP command awaited, no pipelining (mails/s)" \
+        "$(printf '%.0f' "$(em lmtp_kp_nopipe per_s)") ($(em lmtp_kp_nopipe ok) ok; server $(printf '%.2f' "$(em lmtp_kp_nopipe server_cores)") cores, clients $(printf '%.2f' "$(em lmtp_kp_nopipe client_cores)"))" \
+        "pipelined, as a mail server sends: $(printf '%.0f' "$per")" "reference only" "-"
+    row "Email writer: jobs per commit, time in commits" \
+        "pipelined: $(printf '%.1f' "$(em lmtp_kp jobs_per_commit)") jobs, $(printf '%.1f' "$(em lmtp_kp commit_s)") of $(printf '%.1f' "$(em lmtp_kp secs)") s; awaited: $(printf '%.1f' "$(em lmtp_kp_nopipe jobs_per_commit)") jobs, $(printf '%.1f' "$(em lmtp_kp_nopipe commit_s)") of $(printf '%.1f' "$(em lmtp_kp_nopipe secs)") s" \
+        "server /metrics: $(em lmtp_kp commits) and $(em lmtp_kp_nopipe commits) commits" "reference only" "-"
+    row "Email: server RSS after the LMTP run (MB)" \
+        "$(awk -v k="$(em lmtp_kp rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }') after $ok mails (after the second run: $(awk -v k="$(em lmtp_kp_nopipe rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }'))" \
+        "-" "reference only" "-"
+
+    STAGE=email-postfix
+    log "f2) email: $EMAIL_POSTFIX_TOTAL mails by SMTP into Postfix, delivered to Knotenpunkt, then to Dovecot"
+    email_run postfix postfix "$EMAIL_POSTFIX_TOTAL" "$EMAIL_CONNS"
+    per=$(em postfix_kp per_s)
+    if [ -z "$per" ] || [ -z "$(em postfix_dovecot per_s)" ]; then
+        die "email_load.py postfix printed no figures (see $OUT/email-postfix.err)"
+    fi
+    local pct
+    pct=$(awk -v a="$per" -v b="$(em postfix_dovecot per_s)" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
+    res=$(verdict "$pct" ">=" 90)
+    if [ "$(em postfix_kp stored)" != "$EMAIL_POSTFIX_TOTAL" ] || [ "$(em postfix_kp errors)" != 0 ]; then res=MISSED; fi
+    row "Email: SMTP into Postfix, LMTP into Knotenpunkt, end to end (mails/s)" \
+        "$(printf '%.0f' "$per") = $pct% of Dovecot ($(em postfix_kp stored) stored; Postfix accepted them at $(printf '%.0f' "$(em postfix_kp submit_per_s)")/s; server $(printf '%.2f' "$(em postfix_kp server_cores)") cores)" \
+        "Postfix with the same settings into Dovecot LMTP: $(printf '%.0f' "$(em postfix_dovecot per_s)") ($(em postfix_dovecot stored) in the Maildir; accepted at $(printf '%.0f' "$(em postfix_dovecot submit_per_s)")/s)" \
+        ">= 90% of Dovecot" "$res"
+
+    STAGE=email-imap
+    log "f3) email: IMAP import of $EMAIL_IMAP_TOTAL mails from Dovecot"
+    email_run imap imap "$EMAIL_IMAP_TOTAL"
+    per=$(em imap_kp per_s)
+    if [ -z "$per" ] || [ -z "$(em imap_imaplib each_per_s)" ]; then
+        die "email_load.py imap printed no figures (see $OUT/email-imap.err)"
+    fi
+    res=-
+    if [ "$(em imap_kp complete)" != 1 ]; then res=MISSED; fi
+    row "Email: IMAP import of $EMAIL_IMAP_TOTAL mails, imap_poll_s 1 (mails/s)" \
+        "$(printf '%.0f' "$per") (all stored $(printf '%.1f' "$(em imap_kp secs)") s after the PUT, indexed at $(printf '%.1f' "$(em imap_kp indexed_s)") s; server $(printf '%.2f' "$(em imap_kp server_cores)") cores)" \
+        "imaplib, one UID FETCH BODY.PEEK[] each: $(printf '%.0f' "$(em imap_imaplib each_per_s)"); all in one FETCH: $(printf '%.0f' "$(em imap_imaplib bulk_per_s)")" \
+        "reference only" "$res"
+}
+
+# finish: e) the results
+finish() {
+    STAGE=finish
+    if [ -n "${NGX_PID:-}" ]; then stop_pid "$NGX_PID"; fi
+    write_results ok
+    DONE=1
+    echo "results written to ${RESULTS#"$ROOT"/}"
+    if [ "$BENCH_STRICT" = 1 ] && [ "$MISSED" -gt 0 ]; then
+        die "$MISSED target(s) missed"
+    fi
+    exit 0
+}
+
+if [ "$BENCH_ONLY" = email ]; then
+    echo "Knotenpunkt benchmarks ($(nproc) CPUs), email only"
+    bench_email
+    finish
+fi
 
 # ---- helpers: built by meson (bench/meson.build), or compiled here as a fallback ----
 
@@ -635,14 +784,8 @@ NGX_START=${st2%% *}
 row "Start-up until /healthz answers, median of 5 (ms)" "$KP_START (runs: ${st#* })" \
     "nginx, same probe: $NGX_START" "< 200" "$(verdict "$KP_START" "<" 200)"
 
+bench_email
+
 # ---- e) results ----
 
-STAGE=finish
-stop_pid "$NGX_PID"
-write_results ok
-DONE=1
-echo "results written to ${RESULTS#"$ROOT"/}"
-if [ "$BENCH_STRICT" = 1 ] && [ "$MISSED" -gt 0 ]; then
-    die "$MISSED target(s) missed"
-fi
-exit 0
+finish

@@ -24,12 +24,12 @@
 #include "../base/buf.h"
 
 enum {
-    MAX_OUT_DEPTH = 100,          /* deeper allowed elements are unwrapped */
-    GUARD_BYTES_BASE = 64 << 20,  /* gumbo's memory: this plus GUARD_BYTES_PER_BYTE per input byte */
+    MAX_OUT_DEPTH = 100,         /* deeper allowed elements are unwrapped */
+    GUARD_BYTES_BASE = 64 << 20, /* gumbo's memory: this plus GUARD_BYTES_PER_BYTE per input byte */
     GUARD_BYTES_PER_BYTE = 48,
-    GUARD_CHECK_EVERY = 256,      /* allocations between two looks at the clock */
+    GUARD_CHECK_EVERY = 256, /* allocations between two looks at the clock */
 };
-#define GUARD_CPU_SECONDS 2.0
+#define GUARD_CPU_SECONDS 3.0
 
 /* What the walk does with an element (bits). */
 enum {
@@ -149,8 +149,8 @@ static const unsigned char tag_class[GUMBO_TAG_LAST + 1] = {
 };
 
 /* Attributes kept on every kept element (href and src are checked apart). */
-static const char *const plain_attrs[] = {"alt",   "title", "colspan", "rowspan", "align",
-                                          "width", "height", "dir",    "lang"};
+static const char *const plain_attrs[] = {"alt",   "title",  "colspan", "rowspan", "align",
+                                          "width", "height", "dir",     "lang"};
 
 /* ---- the guard around gumbo's memory ---- */
 
@@ -298,8 +298,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     for (size_t i = 1; i < len; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
         return 0; /* overlong, surrogate or past U+10FFFF */
     return len;
 }
@@ -372,25 +372,43 @@ static void out_puts(struct walk *w, const char *s)
     out_put(w, s, strlen(s));
 }
 
-/* Writes s[0..n) escaped for text or a double-quoted attribute value; NULs dropped. The
- * caller passes valid UTF-8 (gumbo's strings are). */
+/* The escape for byte c in text or a double-quoted attribute value, NULL when none. */
+static const char *escape_of(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    case '\0':
+        return "";
+    default:
+        return NULL;
+    }
+}
+
+/* Writes s[0..n) escaped for text or a double-quoted attribute value; NULs dropped. Bytes
+ * that are not valid UTF-8 become U+FFFD: gumbo 0.10 lets some through (a numeric character
+ * reference past U+10FFFF comes out as a raw byte). */
 static void out_escaped(struct walk *w, const char *s, size_t n)
 {
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '\0': rep = ""; break;
-        default: continue;
-        }
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0, step;
+    for (size_t i = 0; i < n; i += step) {
+        step = utf8_len(u + i, n - i);
+        const char *rep = step == 0 ? "\xef\xbf\xbd" : step == 1 ? escape_of(s[i]) : NULL;
+        if (!rep)
+            continue;
         out_put(w, s + run, i - run);
         out_puts(w, rep);
-        run = i + 1;
+        step = step ? step : 1;
+        run = i + step;
     }
     out_put(w, s + run, n - run);
 }
@@ -451,8 +469,7 @@ static void out_attr(struct walk *w, const char *name, const char *value)
 }
 
 /* Writes the start tag of a kept element with its allowed attributes. */
-static void out_start_tag(struct walk *w, const char *name, const GumboElement *e,
-                          const char *url)
+static void out_start_tag(struct walk *w, const char *name, const GumboElement *e, const char *url)
 {
     out_puts(w, "<");
     out_puts(w, name);
@@ -551,10 +568,17 @@ static void text_enter(struct walk *w, struct frame *f, unsigned cls)
         if (!t->line_start)
             t->space = true;
         break;
-    case GUMBO_TAG_BLOCKQUOTE: t->quote++; break;
-    case GUMBO_TAG_PRE: t->pre++; break;
-    case GUMBO_TAG_A: f->label_start = t->b.len; break;
-    default: break;
+    case GUMBO_TAG_BLOCKQUOTE:
+        t->quote++;
+        break;
+    case GUMBO_TAG_PRE:
+        t->pre++;
+        break;
+    case GUMBO_TAG_A:
+        f->label_start = t->b.len;
+        break;
+    default:
+        break;
     }
 }
 
@@ -586,10 +610,17 @@ static void text_leave(struct walk *w, const struct frame *f, unsigned cls)
 {
     struct text *t = &w->text;
     switch (f->node->v.element.tag) {
-    case GUMBO_TAG_BLOCKQUOTE: t->quote--; break;
-    case GUMBO_TAG_PRE: t->pre--; break;
-    case GUMBO_TAG_A: text_link_end(w, f); break;
-    default: break;
+    case GUMBO_TAG_BLOCKQUOTE:
+        t->quote--;
+        break;
+    case GUMBO_TAG_PRE:
+        t->pre--;
+        break;
+    case GUMBO_TAG_A:
+        text_link_end(w, f);
+        break;
+    default:
+        break;
     }
     if (cls & BREAK2)
         text_break(t, 2);
@@ -674,10 +705,15 @@ static void walk_tree(struct walk *w, const GumboNode *root)
         switch (c->type) {
         case GUMBO_NODE_TEXT:
         case GUMBO_NODE_WHITESPACE:
-        case GUMBO_NODE_CDATA: visit_text(w, c); break;
+        case GUMBO_NODE_CDATA:
+            visit_text(w, c);
+            break;
         case GUMBO_NODE_ELEMENT:
-        case GUMBO_NODE_TEMPLATE: enter_element(w, c); break;
-        default: break; /* comments, doctype */
+        case GUMBO_NODE_TEMPLATE:
+            enter_element(w, c);
+            break;
+        default:
+            break; /* comments, doctype */
         }
     }
 }

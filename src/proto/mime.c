@@ -33,13 +33,14 @@
 #include "../base/buf.h"
 
 enum {
-    MAX_TEXT = 4 << 20,     /* text of one mail, forwarded messages included */
-    MAX_LINE = 2000,        /* a decoded header value: subject, names, address lists */
-    MAX_ID = 998,           /* a message id or content id */
-    MAX_FILENAME = 255,     /* bytes of an attachment's name */
-    MAX_TYPE = 127,         /* bytes of a content type */
-    MAX_PROBLEM = 400,      /* bytes of kp_mail.problem */
-    CONVERT_CHUNK = 4096,   /* iconv output per step */
+    MAX_TEXT = 4 << 20,            /* text of one mail, forwarded messages included */
+    MAX_LINE = 2000,               /* a decoded header value: subject, names, address lists */
+    MAX_ID = 998,                  /* a message id or content id */
+    MAX_FILENAME = 255,            /* bytes of an attachment's name */
+    MAX_TYPE = 127,                /* bytes of a content type */
+    MAX_PROBLEM = 400,             /* bytes of kp_mail.problem */
+    CONVERT_CHUNK = 4096,          /* iconv output per step */
+    PART_TEXT_CAP = MAX_TEXT + 16, /* one part's text: past MAX_TEXT, so that a cut shows */
 };
 
 static const char encrypted_note[] =
@@ -59,8 +60,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     for (size_t i = 1; i < len; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
         return 0; /* overlong, surrogate or past U+10FFFF */
     return len;
 }
@@ -79,6 +80,18 @@ static const unsigned short cp1252_high[32] = {
     0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
     0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd, 0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178};
+
+/* Appends what fits of s[0..n) (valid UTF-8) under the buffer's cap, cut at a character. */
+static void put_upto(struct kp_buf *b, const char *s, size_t n)
+{
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    if (n > room) {
+        while (room && ((unsigned char)s[room] & 0xc0) == 0x80)
+            room--;
+        n = room;
+    }
+    kp_buf_append(b, s, n);
+}
 
 static void put_codepoint(struct kp_buf *b, unsigned cp)
 {
@@ -114,9 +127,28 @@ static void put_mixed(struct kp_buf *b, const char *s, size_t n)
         size_t step;
         while (run < n && (step = utf8_len(u + run, n - run)) != 0)
             run += step;
-        kp_buf_append(b, s + i, run - i);
+        put_upto(b, s + i, run - i);
         if (run < n)
             put_cp1252(b, u[run++]);
+        i = run;
+    }
+}
+
+/* Appends s[0..n) with every byte that is not part of a valid UTF-8 sequence as U+FFFD:
+ * iconv's UCS-4 decoder, for one, writes 5- and 6-byte forms for values past U+10FFFF. */
+static void put_valid(struct kp_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i, step;
+        while (run < n && (step = utf8_len(u + run, n - run)) != 0)
+            run += step;
+        put_upto(b, s + i, run - i);
+        if (run < n) {
+            put_codepoint(b, 0xfffd);
+            run++;
+        }
         i = run;
     }
 }
@@ -134,18 +166,18 @@ static void put_cp1252_all(struct kp_buf *b, const char *s, size_t n)
 static const struct {
     const char *name, *iconv;
 } charset_aliases[] = {
-    {"gb2312", "GB18030"},       {"gbk", "GB18030"},           {"x-gbk", "GB18030"},
-    {"big5", "BIG5-HKSCS"},      {"ks_c_5601-1987", "CP949"},  {"euc-kr", "CP949"},
-    {"shift_jis", "CP932"},      {"x-sjis", "CP932"},          {"tis-620", "CP874"},
-    {"iso-8859-8-i", "ISO-8859-8"}, {"iso-8859-11", "CP874"},  {"x-mac-roman", "MACINTOSH"},
+    {"gb2312", "GB18030"},          {"gbk", "GB18030"},          {"x-gbk", "GB18030"},
+    {"big5", "BIG5-HKSCS"},         {"ks_c_5601-1987", "CP949"}, {"euc-kr", "CP949"},
+    {"shift_jis", "CP932"},         {"x-sjis", "CP932"},         {"tis-620", "CP874"},
+    {"iso-8859-8-i", "ISO-8859-8"}, {"iso-8859-11", "CP874"},    {"x-mac-roman", "MACINTOSH"},
 };
 
 /* Charsets read with put_mixed: UTF-8 and what usually means "whatever the bytes are". */
 static bool charset_is_utf8_like(const char *cs)
 {
-    static const char *const names[] = {"utf-8",   "utf8",       "us-ascii",    "ascii",
-                                        "unknown", "x-unknown",  "unknown-8bit", "x-user-defined",
-                                        "default", "iso-10646-utf-1"};
+    static const char *const names[] = {
+        "utf-8",     "utf8",         "us-ascii",       "ascii",   "unknown",
+        "x-unknown", "unknown-8bit", "x-user-defined", "default", "iso-10646-utf-1"};
     for (size_t i = 0; i < KP_ARRAY_LEN(names); i++)
         if (strcasecmp(cs, names[i]) == 0)
             return true;
@@ -190,13 +222,8 @@ static iconv_t open_charset(const char *cs)
     for (size_t i = 0; i < KP_ARRAY_LEN(charset_aliases); i++)
         if (strcasecmp(cs, charset_aliases[i].name) == 0)
             return iconv_open("UTF-8", charset_aliases[i].iconv);
-    iconv_t cd = iconv_open("UTF-8", cs);
-    if (cd == (iconv_t)-1) {
-        const char *name = g_mime_charset_iconv_name(cs);
-        if (name && strcasecmp(name, cs) != 0)
-            cd = iconv_open("UTF-8", name);
-    }
-    return cd;
+    /* not g_mime_charset_iconv_name(): it caches every name it is asked, for ever */
+    return iconv_open("UTF-8", cs);
 }
 
 /* Converts with iconv; bytes it cannot read become U+FFFD. Returns how many there were. */
@@ -209,7 +236,7 @@ static size_t put_iconv(struct kp_buf *b, iconv_t cd, const char *s, size_t n)
         char *o = chunk;
         size_t room = sizeof(chunk);
         size_t rc = iconv(cd, &in, &left, &o, &room);
-        kp_buf_append(b, chunk, (size_t)(o - chunk));
+        put_valid(b, chunk, (size_t)(o - chunk));
         if (rc != (size_t)-1 || errno == E2BIG)
             continue;
         errors++;
@@ -222,7 +249,7 @@ static size_t put_iconv(struct kp_buf *b, iconv_t cd, const char *s, size_t n)
     char *o = chunk;
     size_t room = sizeof(chunk);
     iconv(cd, NULL, NULL, &o, &room); /* the shift state's closing bytes (UTF-7, ISO-2022) */
-    kp_buf_append(b, chunk, (size_t)(o - chunk));
+    put_valid(b, chunk, (size_t)(o - chunk));
     return errors;
 }
 
@@ -300,8 +327,9 @@ static const char *clean_line(struct kp_arena *a, const char *s, size_t max)
     if (!s)
         return NULL;
     struct kp_buf b;
-    kp_buf_init(&b, 0);
-    put_mixed(&b, s, strlen(s));
+    kp_buf_init(&b, 4 * max + 16);
+    size_t n_in = strlen(s);
+    put_mixed(&b, s, n_in < 2 * max ? n_in : 2 * max); /* each byte gives one or more */
     for (size_t i = 0; i < b.len; i++)
         if ((unsigned char)b.data[i] < ' ' || b.data[i] == 0x7f)
             b.data[i] = ' ';
@@ -352,9 +380,9 @@ struct ctx {
 
 static void body_init(struct body *b)
 {
-    kp_buf_init(&b->text, 0);
-    kp_buf_init(&b->html, 0);
-    kp_buf_init(&b->tail, 0);
+    kp_buf_init(&b->text, MAX_TEXT);
+    kp_buf_init(&b->html, KP_HTML_MAX_INPUT);
+    kp_buf_init(&b->tail, MAX_TEXT);
 }
 
 static void body_release(struct body *b)
@@ -543,9 +571,8 @@ static const char *content_type_of(struct ctx *c, GMimeObject *o)
 {
     GMimeContentType *ct = g_mime_object_get_content_type(o);
     char *mt = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
-    const char *out = mt && is_mime_type(mt) && strlen(mt) <= MAX_TYPE
-                          ? clean_lower(c->a, mt, MAX_TYPE)
-                          : NULL;
+    const char *out =
+        mt && is_mime_type(mt) && strlen(mt) <= MAX_TYPE ? clean_lower(c->a, mt, MAX_TYPE) : NULL;
     g_free(mt);
     return out ? out : "application/octet-stream";
 }
@@ -573,8 +600,8 @@ static void add_part(struct ctx *c, GMimePart *p, const char *default_name)
     out->content_type = content_type_of(c, o);
     out->filename = clean_filename(c->a, g_mime_part_get_filename(p));
     if (!out->filename)
-        out->filename = default_name ? default_name
-                                     : kp_arena_printf(c->a, "attachment-%zu", m->n_parts);
+        out->filename =
+            default_name ? default_name : kp_arena_printf(c->a, "attachment-%zu", m->n_parts);
     out->content_id = clean_line(c->a, g_mime_object_get_content_id(o), MAX_ID);
     out->is_inline = is_inline(o);
 }
@@ -610,8 +637,8 @@ static void note_charset(struct ctx *c, GMimePart *p)
 static void add_plain(struct ctx *c, GMimePart *p)
 {
     struct kp_buf text, flowed;
-    kp_buf_init(&text, 0);
-    kp_buf_init(&flowed, 0);
+    kp_buf_init(&text, PART_TEXT_CAP);
+    kp_buf_init(&flowed, PART_TEXT_CAP);
     part_text(c, p, &text);
     GMimeObject *o = GMIME_OBJECT(p);
     const char *format = g_mime_object_get_content_type_parameter(o, "format");
@@ -634,7 +661,7 @@ static void add_plain(struct ctx *c, GMimePart *p)
 static void add_html(struct ctx *c, GMimePart *p)
 {
     struct kp_buf html;
-    kp_buf_init(&html, 0);
+    kp_buf_init(&html, PART_TEXT_CAP);
     part_text(c, p, &html);
     put_capped(c, &c->body->html, html.data ? html.data : "", html.len, KP_HTML_MAX_INPUT);
     kp_buf_release(&html);
@@ -651,7 +678,7 @@ static bool is_body_part(GMimeObject *o)
 static void read_dsn(struct ctx *c, GMimePart *p)
 {
     struct kp_buf t;
-    kp_buf_init(&t, 0);
+    kp_buf_init(&t, PART_TEXT_CAP);
     part_text(c, p, &t);
     kp_mime_bounce_read_dsn(&c->bounce, t.data ? t.data : "", t.len, c->a);
     kp_buf_release(&t);
@@ -660,7 +687,7 @@ static void read_dsn(struct ctx *c, GMimePart *p)
 static void read_returned_headers(struct ctx *c, GMimePart *p)
 {
     struct kp_buf t;
-    kp_buf_init(&t, 0);
+    kp_buf_init(&t, PART_TEXT_CAP);
     part_text(c, p, &t);
     if (!c->bounce.message_id)
         c->bounce.message_id = kp_mime_bounce_find_message_id(t.data ? t.data : "", t.len, c->a);
@@ -759,7 +786,7 @@ static void walk_multipart(struct ctx *c, GMimeMultipart *mp, int depth)
         const char *pro = g_mime_multipart_get_prologue(mp);
         if (pro && *pro && c->quiet_plain == 0) {
             struct kp_buf t;
-            kp_buf_init(&t, 0);
+            kp_buf_init(&t, PART_TEXT_CAP);
             put_mixed(&t, pro, strlen(pro));
             normalize_newlines(&t);
             add_note(c, t.data ? t.data : "");
@@ -805,17 +832,17 @@ static void put_address_line(struct ctx *c, struct kp_buf *b, const char *name,
 static void put_body_text(struct ctx *c, struct body *b, struct kp_buf *out, const char *html_text)
 {
     if (b->text.len) {
-        kp_buf_append(out, b->text.data, b->text.len);
+        put_capped(c, out, b->text.data, b->text.len, MAX_TEXT);
     } else if (b->html.len) {
         char *ignored, *t = (char *)html_text;
         if (!t)
             kp_html_sanitize(b->html.data, b->html.len, c->a, &ignored, &t);
-        kp_buf_puts(out, t);
+        put_capped(c, out, t, strlen(t), MAX_TEXT);
     }
     if (b->tail.len) {
         if (out->len)
-            kp_buf_append(out, "\n\n", 2);
-        kp_buf_append(out, b->tail.data, b->tail.len);
+            put_capped(c, out, "\n\n", 2, MAX_TEXT);
+        put_capped(c, out, b->tail.data, b->tail.len, MAX_TEXT);
     }
 }
 
@@ -845,7 +872,7 @@ static void walk_message_part(struct ctx *c, GMimeMessagePart *mp, int depth)
     c->in_report = report;
 
     struct kp_buf block;
-    kp_buf_init(&block, 0);
+    kp_buf_init(&block, MAX_TEXT);
     kp_buf_puts(&block, returned ? "---------- Original message ----------\n"
                                  : "---------- Forwarded message ----------\n");
     GMimeObject *io = GMIME_OBJECT(inner);
@@ -933,8 +960,8 @@ static void read_from(struct ctx *c, GMimeMessage *msg)
     }
     if (mb) {
         c->m->from_addr = clean_lower(c->a, internet_address_mailbox_get_addr(mb), MAX_LINE);
-        c->m->from_name = clean_line(c->a, internet_address_get_name(INTERNET_ADDRESS(mb)),
-                                     MAX_LINE);
+        c->m->from_name =
+            clean_line(c->a, internet_address_get_name(INTERNET_ADDRESS(mb)), MAX_LINE);
     }
     if (rp)
         g_object_unref(rp);
@@ -1064,8 +1091,7 @@ static void init_gmime(void)
     g_mime_init();
     base_options = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(base_options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(base_options,
-                                                        GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(base_options, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_address_compliance_mode(base_options, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_allow_addresses_without_domain(base_options, TRUE);
     g_mime_parser_options_set_fallback_charsets(base_options, fallback);
@@ -1082,13 +1108,26 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
 {
     struct ctx *c = user_data;
     switch (code) {
-    case GMIME_WARN_TRUNCATED_MESSAGE: problem(c, "the mail is truncated"); break;
-    case GMIME_WARN_MALFORMED_MESSAGE: problem(c, "the mail is malformed"); break;
-    case GMIME_WARN_MALFORMED_MULTIPART: problem(c, "a multipart has no parts"); break;
-    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: problem(c, "a multipart has no boundary"); break;
-    case GMIME_CRIT_NESTING_OVERFLOW: problem(c, "parts are nested too deeply"); break;
-    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: problem(c, "a part is empty"); break;
-    default: break; /* duplicated or odd headers: common and harmless */
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+        problem(c, "the mail is truncated");
+        break;
+    case GMIME_WARN_MALFORMED_MESSAGE:
+        problem(c, "the mail is malformed");
+        break;
+    case GMIME_WARN_MALFORMED_MULTIPART:
+        problem(c, "a multipart has no parts");
+        break;
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+        problem(c, "a multipart has no boundary");
+        break;
+    case GMIME_CRIT_NESTING_OVERFLOW:
+        problem(c, "parts are nested too deeply");
+        break;
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+        problem(c, "a part is empty");
+        break;
+    default:
+        break; /* duplicated or odd headers: common and harmless */
     }
 }
 
@@ -1154,7 +1193,7 @@ static void finish(struct ctx *c, struct body *b)
         m->html = html;
     }
     struct kp_buf text;
-    kp_buf_init(&text, 0);
+    kp_buf_init(&text, MAX_TEXT);
     put_body_text(c, b, &text, html_text);
     const char *t = text.data ? text.data : "";
     size_t n = text.len;
@@ -1192,7 +1231,7 @@ static void parse_message(struct ctx *c, const char *raw, size_t len, struct bod
     } else {
         problem(c, "the mail has no headers");
         struct kp_buf t;
-        kp_buf_init(&t, 0);
+        kp_buf_init(&t, PART_TEXT_CAP);
         put_mixed(&t, raw, len);
         normalize_newlines(&t);
         put_capped(c, &b->text, t.data ? t.data : "", t.len, MAX_TEXT);
@@ -1214,7 +1253,7 @@ int kp_mime_parse(const void *raw, size_t len, struct kp_arena *a, struct kp_mai
     memset(&c, 0, sizeof(c));
     c.a = a;
     c.m = out;
-    kp_buf_init(&c.problem, 0);
+    kp_buf_init(&c.problem, 2 * MAX_PROBLEM);
     c.opts = g_mime_parser_options_clone(base_options);
     g_mime_parser_options_set_warning_callback(c.opts, on_parser_warning, &c);
     out->parts = kp_arena_alloc(a, sizeof(*out->parts) * KP_MAIL_MAX_ATTACHMENTS);
@@ -1231,8 +1270,8 @@ int kp_mime_parse(const void *raw, size_t len, struct kp_arena *a, struct kp_mai
     kp_mime_bounce_finish(&c.bounce, out, a);
 
     if (c.problem.len)
-        out->problem = kp_arena_strndup(
-            a, c.problem.data, utf8_cut(c.problem.data, c.problem.len, MAX_PROBLEM));
+        out->problem = kp_arena_strndup(a, c.problem.data,
+                                        utf8_cut(c.problem.data, c.problem.len, MAX_PROBLEM));
     kp_buf_release(&c.problem);
     g_mime_parser_options_free(c.opts);
     return 0;

@@ -192,8 +192,7 @@ static void rcpt_field(struct rcpt *r, const char *name, size_t nlen, const char
         r->status = find_enhanced_status(a, v, n, true);
         if (!r->status)
             r->status = find_smtp_code(a, v, n, &at);
-    }
-    else if (IS("diagnostic-code"))
+    } else if (IS("diagnostic-code"))
         r->diagnostic = typed_text(a, v, n);
 #undef IS
 }
@@ -239,8 +238,7 @@ static bool next_field(const char *s, size_t n, size_t *pos, struct kp_buf *valu
     return false;
 }
 
-void kp_mime_bounce_read_dsn(struct kp_mime_bounce *b, const char *s, size_t n,
-                             struct kp_arena *a)
+void kp_mime_bounce_read_dsn(struct kp_mime_bounce *b, const char *s, size_t n, struct kp_arena *a)
 {
     if (b->dsn)
         return; /* the first report counts */
@@ -340,16 +338,36 @@ static bool contains_any(const char *s, const char *const *words, size_t n)
 static bool subject_says_bounce(const char *subject)
 {
     static const char *const words[] = {
-        "undeliver",        "delivery status notification", "delivery failure",
-        "failure notice",   "mail delivery failed",         "delivery failed",
-        "returned mail",    "returning to sender",          "returned to sender",
-        "not delivered",    "could not be delivered",       "non-deliver",
-        "nondeliver",       "delivery notification",        "delivery report",
-        "delivery problem", "could not send message",       "mail system error",
-        "delivery delayed", "delayed mail",                 "mail failed",
-        "failed mail",      "mail failure",                 "user unknown",
-        "rejected mail",    "warning: message",             "delivery warning",
-        "unzustellbar",     "nicht zustellbar",             "non remis",
+        "undeliver",
+        "delivery status notification",
+        "delivery failure",
+        "failure notice",
+        "mail delivery failed",
+        "delivery failed",
+        "returned mail",
+        "returning to sender",
+        "returned to sender",
+        "not delivered",
+        "could not be delivered",
+        "non-deliver",
+        "nondeliver",
+        "delivery notification",
+        "delivery report",
+        "delivery problem",
+        "could not send message",
+        "mail system error",
+        "delivery delayed",
+        "delayed mail",
+        "mail failed",
+        "failed mail",
+        "mail failure",
+        "user unknown",
+        "rejected mail",
+        "warning: message",
+        "delivery warning",
+        "unzustellbar",
+        "nicht zustellbar",
+        "non remis",
         "non distribuable",
     };
     char head[MAX_SUBJECT_SCAN + 1];
@@ -390,13 +408,27 @@ static int bounce_wording(const char *text)
         "delivered to the following address",
     };
     static const char *const weak[] = {
-        "could not be delivered", "couldn't be delivered", "was not delivered",
-        "undeliverable",          "undelivered",           "unable to deliver",
-        "delivery failed",        "failed permanently",    "returned to sender",
-        "could not deliver",      "does not exist",        "has been returned",
-        "permanent error",        "not yet been delivered", "will keep trying",
-        "will continue to try",   "has been postponed",     "nicht zugestellt",
-        "konnte nicht zugestellt", "n'a pas pu",           "\xe6\x97\xa0\xe6\xb3\x95\xe9\x80\x81\xe8\xbe\xbe",
+        "could not be delivered",
+        "couldn't be delivered",
+        "was not delivered",
+        "undeliverable",
+        "undelivered",
+        "unable to deliver",
+        "delivery failed",
+        "failed permanently",
+        "returned to sender",
+        "could not deliver",
+        "does not exist",
+        "has been returned",
+        "permanent error",
+        "not yet been delivered",
+        "will keep trying",
+        "will continue to try",
+        "has been postponed",
+        "nicht zugestellt",
+        "konnte nicht zugestellt",
+        "n'a pas pu",
+        "\xe6\x97\xa0\xe6\xb3\x95\xe9\x80\x81\xe8\xbe\xbe",
     };
     if (contains_any(text, strong, KP_ARRAY_LEN(strong)))
         return 2;
@@ -418,9 +450,11 @@ static bool sender_looks_automatic(const char *addr)
 static bool text_says_delay(const char *s)
 {
     static const char *const words[] = {
-        "this is a warning only", "not yet been delivered", "will keep trying",
-        "will continue to try",   "delivery delayed",       "delayed delivery",
-        "still trying",           "will retry",             "has been delayed",
+        "this is a warning only", "not yet been delivered",
+        "will keep trying",       "will continue to try",
+        "delivery delayed",       "delayed delivery",
+        "still trying",           "will retry",
+        "has been delayed",
     };
     return contains_any(s, words, KP_ARRAY_LEN(words));
 }
@@ -470,9 +504,9 @@ static bool is_addr_char(char c)
  * the original's sender and recipients as written, not the one that failed. */
 static bool is_quoted_header_line(const char *line)
 {
-    static const char *const names[] = {"from:", "to:",          "cc:",       "sender:",
-                                        "reply-to:", "return-path:", "message-id:", "subject:",
-                                        "date:", "errors-to:",  "sent:",     "received:"};
+    static const char *const names[] = {
+        "from:",       "to:",      "cc:",   "sender:",    "reply-to:", "return-path:",
+        "message-id:", "subject:", "date:", "errors-to:", "sent:",     "received:"};
     while (*line == ' ' || *line == '\t' || *line == '>')
         line++;
     for (size_t i = 0; i < KP_ARRAY_LEN(names); i++)
@@ -506,8 +540,8 @@ static const char *find_failed_address(struct kp_arena *a, const char *s, size_t
         size_t local = i - st;
         bool daemon = (local == 13 && strncmp(addr, "mailer-daemon", 13) == 0) ||
                       (local == 10 && strncmp(addr, "postmaster", 10) == 0);
-        bool own = (m->from_addr && strcmp(addr, m->from_addr) == 0) ||
-                   (m->to && strcasestr(m->to, addr));
+        bool own =
+            (m->from_addr && strcmp(addr, m->from_addr) == 0) || (m->to && strcasestr(m->to, addr));
         if (daemon || own)
             continue;
         *end = en;
@@ -595,8 +629,7 @@ static bool prose_is_bounce(const struct kp_mail *m)
     return subject && wording && automatic;
 }
 
-void kp_mime_bounce_finish(const struct kp_mime_bounce *b, struct kp_mail *m,
-                           struct kp_arena *a)
+void kp_mime_bounce_finish(const struct kp_mime_bounce *b, struct kp_mail *m, struct kp_arena *a)
 {
     if (b->dsn && action_is_success(b->action)) {
         m->flags |= KP_MAIL_AUTO; /* a delivery (not failure) notice */
@@ -620,6 +653,6 @@ void kp_mime_bounce_finish(const struct kp_mime_bounce *b, struct kp_mail *m,
     else if (b->action)
         m->bounce_permanent = true;
     else
-        m->bounce_permanent = !(text_says_delay(section) ||
-                                (m->bounce_status && m->bounce_status[0] == '4'));
+        m->bounce_permanent =
+            !(text_says_delay(section) || (m->bounce_status && m->bounce_status[0] == '4'));
 }

@@ -24,8 +24,7 @@ struct kp_mime_bounce {
 /* Reads the body of a message/delivery-status part (RFC 3464: per-message fields, then one
  * block per recipient). Keeps the first recipient whose action is "failed", else the first
  * "delayed" one, else the first one. s need not be NUL-terminated. */
-void kp_mime_bounce_read_dsn(struct kp_mime_bounce *b, const char *s, size_t n,
-                             struct kp_arena *a);
+void kp_mime_bounce_read_dsn(struct kp_mime_bounce *b, const char *s, size_t n, struct kp_arena *a);
 
 /* Returns the Message-ID (without <>) of the first "Message-ID:" header line in s, e.g. a
  * text/rfc822-headers part or the original quoted in a bounce; NULL when none (arena). */
@@ -33,7 +32,6 @@ const char *kp_mime_bounce_find_message_id(const char *s, size_t n, struct kp_ar
 
 /* Decides whether m is a bounce, from b (an RFC 3464 report) or else from m->text, m->subject
  * and m->flags (a known non-standard bounce), and fills m->bounce_* and KP_MAIL_BOUNCE. */
-void kp_mime_bounce_finish(const struct kp_mime_bounce *b, struct kp_mail *m,
-                           struct kp_arena *a);
+void kp_mime_bounce_finish(const struct kp_mime_bounce *b, struct kp_mail *m, struct kp_arena *a);
 
 #endif

@@ -15,13 +15,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const tags[] = {
-    "p",     "br",    "div",   "span",    "b",   "strong", "i",      "em",    "u",   "s",
-    "sub",   "sup",   "a",     "ul",      "ol",  "li",     "blockquote", "pre", "code", "h1",
-    "h2",    "h3",    "h4",    "h5",      "h6",  "hr",     "table",  "thead", "tbody", "tfoot",
-    "tr",    "td",    "th",    "caption", "img", "font",   "center", "small", "big"};
-static const char *const attrs[] = {"href",  "src",   "alt", "title", "colspan", "rowspan",
-                                    "align", "width", "height", "dir", "lang",    "rel",
-                                    "target"};
+    "p",   "br",  "div", "span",    "b",   "strong", "i",          "em",    "u",     "s",
+    "sub", "sup", "a",   "ul",      "ol",  "li",     "blockquote", "pre",   "code",  "h1",
+    "h2",  "h3",  "h4",  "h5",      "h6",  "hr",     "table",      "thead", "tbody", "tfoot",
+    "tr",  "td",  "th",  "caption", "img", "font",   "center",     "small", "big"};
+static const char *const attrs[] = {"href",    "src",   "alt",   "title",  "colspan",
+                                    "rowspan", "align", "width", "height", "dir",
+                                    "lang",    "rel",   "target"};
 
 static bool listed(const char *s, size_t n, const char *const *list, size_t count)
 {
@@ -36,8 +36,11 @@ static void check_utf8(const char *s)
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
         unsigned c = *u;
-        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3
-                                                            : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+        size_t len = c < 0x80                ? 1
+                     : c >= 0xc2 && c < 0xe0 ? 2
+                     : c >= 0xe0 && c < 0xf0 ? 3
+                     : c >= 0xf0 && c < 0xf5 ? 4
+                                             : 0;
         if (!len)
             abort();
         for (size_t i = 1; i < len; i++)

@@ -21,8 +21,11 @@ static void check_utf8(const char *s, size_t max)
     size_t n = 0;
     while (u[n]) {
         unsigned c = u[n];
-        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3
-                                                            : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+        size_t len = c < 0x80                ? 1
+                     : c >= 0xc2 && c < 0xe0 ? 2
+                     : c >= 0xe0 && c < 0xf0 ? 3
+                     : c >= 0xf0 && c < 0xf5 ? 4
+                                             : 0;
         if (!len)
             abort();
         for (size_t i = 1; i < len; i++)
@@ -43,10 +46,10 @@ static void check_mail(const struct kp_mail *m)
         abort();
     check_utf8(m->text, 8u << 20);
     check_utf8(m->html, 64u << 20);
-    const char *lines[] = {m->message_id, m->in_reply_to, m->subject,  m->from_addr,
-                           m->from_name,  m->reply_to,    m->to,       m->cc,
-                           m->problem,    m->bounce_message_id, m->bounce_recipient,
-                           m->bounce_status};
+    const char *lines[] = {
+        m->message_id,       m->in_reply_to,  m->subject, m->from_addr, m->from_name,
+        m->reply_to,         m->to,           m->cc,      m->problem,   m->bounce_message_id,
+        m->bounce_recipient, m->bounce_status};
     for (size_t i = 0; i < KP_ARRAY_LEN(lines); i++)
         check_utf8(lines[i], 2000);
     check_utf8(m->bounce_reason, 500);

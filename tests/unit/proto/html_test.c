@@ -80,13 +80,13 @@ static bool in_list(const char *name, size_t n, const char *const *list, size_t 
 static void assert_harmless(const char *html)
 {
     static const char *const tags[] = {
-        "p",  "br", "div", "span", "b",  "strong", "i",     "em",         "u",   "s",
-        "sub", "sup", "a",  "ul",   "ol", "li",     "blockquote", "pre", "code", "h1",
-        "h2", "h3", "h4",  "h5",   "h6", "hr",     "table", "thead",      "tbody", "tfoot",
-        "tr", "td", "th",  "caption", "img", "font", "center", "small",   "big"};
-    static const char *const attrs[] = {"href",  "src",   "alt", "title", "colspan",
+        "p",   "br",  "div", "span",    "b",   "strong", "i",          "em",    "u",     "s",
+        "sub", "sup", "a",   "ul",      "ol",  "li",     "blockquote", "pre",   "code",  "h1",
+        "h2",  "h3",  "h4",  "h5",      "h6",  "hr",     "table",      "thead", "tbody", "tfoot",
+        "tr",  "td",  "th",  "caption", "img", "font",   "center",     "small", "big"};
+    static const char *const attrs[] = {"href",    "src",   "alt",   "title",  "colspan",
                                         "rowspan", "align", "width", "height", "dir",
-                                        "lang",  "rel",   "target"};
+                                        "lang",    "rel",   "target"};
     assert_true(utf8_ok(html));
     for (const char *p = html; (p = strchr(p, '<')) != NULL;) {
         p++;
@@ -176,6 +176,9 @@ static void test_javascript_urls_dropped(void **state)
         "//evil.example/x",
         "/api/v1/agents",
         "relative/path",
+        "http:/api/v1/agents",
+        "https:evil.example",
+        "http:\\\\evil.example/",
     };
     for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
         char in[512];
@@ -345,6 +348,12 @@ static void test_bad_bytes(void **state)
     assert_true(utf8_ok(r.text));
     assert_non_null(strstr(r.html, "nul"));
     assert_non_null(strstr(r.text, "ok"));
+    done(&r);
+    /* gumbo turns a character reference past U+10FFFF into a raw byte */
+    sanitize(&r, "<p title=\"&#x110000aaaaaaaaaaaaa;\">x&#x110000aaaaaaaaaaaaaaaa;y</p>");
+    assert_true(utf8_ok(r.html));
+    assert_true(utf8_ok(r.text));
+    assert_harmless(r.html);
     done(&r);
     /* no html at all, or nothing but whitespace */
     sanitize_n(&r, NULL, 0);

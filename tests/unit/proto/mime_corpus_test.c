@@ -27,8 +27,7 @@ struct corpus {
 
 static const struct corpus corpora[] = {
     {"/usr/lib/python3.11/test/test_email/data", "libpython3.11-testsuite", ".txt", "msg_"},
-    {"/usr/lib/python3/dist-packages/flufl/bounce/tests/data", "python3-flufl.bounce", ".txt",
-     ""},
+    {"/usr/lib/python3/dist-packages/flufl/bounce/tests/data", "python3-flufl.bounce", ".txt", ""},
     {"/usr/lib/python3/dist-packages/dkim/tests/data", "python3-dkim", ".msg", ""},
     {"/usr/lib/python3/dist-packages/dkim/tests/data", "python3-dkim", ".message", ""},
 };
@@ -56,10 +55,21 @@ static bool utf8_ok(const char *s)
 
 static void assert_clean(const char *path, const struct kp_mail *m)
 {
-    const char *fields[] = {m->text,     m->html,      m->subject,   m->message_id,
-                            m->from_addr, m->from_name, m->reply_to, m->to,
-                            m->cc,        m->problem,   m->in_reply_to, m->bounce_reason,
-                            m->bounce_recipient, m->bounce_message_id, m->bounce_status};
+    const char *fields[] = {m->text,
+                            m->html,
+                            m->subject,
+                            m->message_id,
+                            m->from_addr,
+                            m->from_name,
+                            m->reply_to,
+                            m->to,
+                            m->cc,
+                            m->problem,
+                            m->in_reply_to,
+                            m->bounce_reason,
+                            m->bounce_recipient,
+                            m->bounce_message_id,
+                            m->bounce_status};
     assert_non_null(m->text);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (!utf8_ok(fields[i]))
@@ -248,8 +258,8 @@ static bool run_corpus(const struct corpus *c, struct tally *t)
 
 static void report(const char *name, const struct tally *t)
 {
-    print_message("%s: %d files parsed, %d flagged broken, %d bounces\n", name, t->files,
-                  t->broken, t->bounces);
+    print_message("%s: %d files parsed, %d flagged broken, %d bounces\n", name, t->files, t->broken,
+                  t->bounces);
 }
 
 static void test_python_email_corpus(void **state)

@@ -171,17 +171,38 @@ static void test_charsets(void **state)
     static const struct {
         const char *charset, *bytes, *utf8;
     } cases[] = {
-        {"utf-8", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln"},
-        {"iso-8859-1", "Gr\xfc\xdf" "e", "Gr\xc3\xbc\xc3\x9f" "e"},
+        {"utf-8",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e aus K\xc3\xb6ln",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e aus K\xc3\xb6ln"},
+        {"iso-8859-1",
+         "Gr\xfc\xdf"
+         "e",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e"},
         {"ISO-8859-15", "Preis: 5 \xa4", "Preis: 5 \xe2\x82\xac"},
-        {"iso-8859-2", "\xa3\xf3" "d\xbc", "\xc5\x81\xc3\xb3" "d\xc5\xba"},
-        {"iso-8859-5", "\xbf\xe0\xd8\xd2\xd5\xe2", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
+        {"iso-8859-2",
+         "\xa3\xf3"
+         "d\xbc",
+         "\xc5\x81\xc3\xb3"
+         "d\xc5\xba"},
+        {"iso-8859-5", "\xbf\xe0\xd8\xd2\xd5\xe2",
+         "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
         {"windows-1252", "\x80 \x93quoted\x94", "\xe2\x82\xac \xe2\x80\x9cquoted\xe2\x80\x9d"},
-        {"windows-1251", "\xcf\xf0\xe8\xe2\xe5\xf2", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
-        {"windows-1250", "\x8a\x9d" "astn\xfd", "\xc5\xa0\xc5\xa5" "astn\xc3\xbd"},
+        {"windows-1251", "\xcf\xf0\xe8\xe2\xe5\xf2",
+         "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
+        {"windows-1250",
+         "\x8a\x9d"
+         "astn\xfd",
+         "\xc5\xa0\xc5\xa5"
+         "astn\xc3\xbd"},
         {"koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
         {"gb2312", "\xc4\xe3\xba\xc3", "\xe4\xbd\xa0\xe5\xa5\xbd"},
-        {"big5", "\xa7" "A\xa6n", "\xe4\xbd\xa0\xe5\xa5\xbd"},
+        {"big5",
+         "\xa7"
+         "A\xa6n",
+         "\xe4\xbd\xa0\xe5\xa5\xbd"},
         {"utf-7", "Hi +AOQgrA-", "Hi \xc3\xa4\xe2\x82\xac"},
         {"shift_jis", "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd",
          "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf"},
@@ -189,11 +210,23 @@ static void test_charsets(void **state)
          "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf"},
         {"euc-kr", "\xbe\xc8\xb3\xe7", "\xec\x95\x88\xeb\x85\x95"},
         /* no charset, or a wrong one: UTF-8 when the bytes are, else windows-1252 */
-        {NULL, "Gr\xfc\xdf" "e", "Gr\xc3\xbc\xc3\x9f" "e"},
-        {NULL, "Gr\xc3\xbc\xc3\x9f" "e", "Gr\xc3\xbc\xc3\x9f" "e"},
+        {NULL,
+         "Gr\xfc\xdf"
+         "e",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e"},
+        {NULL,
+         "Gr\xc3\xbc\xc3\x9f"
+         "e",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e"},
         {"utf-8", "caf\xe9 \x80", "caf\xc3\xa9 \xe2\x82\xac"},
         {"us-ascii", "na\xc3\xafve", "na\xc3\xafve"},
-        {"x-no-such-charset", "Gr\xfc\xdf" "e", "Gr\xc3\xbc\xc3\x9f" "e"},
+        {"x-no-such-charset",
+         "Gr\xfc\xdf"
+         "e",
+         "Gr\xc3\xbc\xc3\x9f"
+         "e"},
         {"iso-8859-5", "\xd0\x9f\xd1\x80\xd0\xb8", "\xd0\x9f\xd1\x80\xd0\xb8"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -226,20 +259,30 @@ static void test_utf16_base64(void **state)
               "Content-Transfer-Encoding: base64\r\n\r\nAEgAaQAgAOQ=\r\n");
     assert_string_equal(f.m.text, "Hi \xc3\xa4");
     done(&f);
+    /* UCS-4 values past U+10FFFF: iconv writes them as 6-byte forms, which must not pass */
+    parse(&f, "From: a@b.example\r\nContent-Type: text/plain; charset=UCS-4BE\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\nAAAAQX////8AAABC\r\n");
+    assert_true(strncmp(f.m.text, "A\xef\xbf\xbd", 4) == 0);
+    assert_true(f.m.text[strlen(f.m.text) - 1] == 'B');
+    done(&f);
 }
 
 static void test_8bit_headers(void **state)
 {
     struct fixture f;
     /* raw UTF-8 in headers (RFC 6532) is fine; raw latin1 is read as such but flagged */
-    parse(&f, "From: J\xc3\xbcrgen <j@example.org>\r\nSubject: Gr\xc3\xbc\xc3\x9f" "e\r\n\r\nx\r\n");
-    assert_string_equal(f.m.subject, "Gr\xc3\xbc\xc3\x9f" "e");
+    parse(&f, "From: J\xc3\xbcrgen <j@example.org>\r\nSubject: Gr\xc3\xbc\xc3\x9f"
+              "e\r\n\r\nx\r\n");
+    assert_string_equal(f.m.subject, "Gr\xc3\xbc\xc3\x9f"
+                                     "e");
     assert_string_equal(f.m.from_name, "J\xc3\xbcrgen");
     assert_false(f.m.flags & KP_MAIL_BROKEN);
     done(&f);
-    parse(&f, "From: j@example.org\r\nSubject: Gr\xfc\xdf" "e \x01\xff\r\n\r\nx\r\n");
+    parse(&f, "From: j@example.org\r\nSubject: Gr\xfc\xdf"
+              "e \x01\xff\r\n\r\nx\r\n");
     assert_true(f.m.flags & KP_MAIL_BROKEN);
-    assert_contains(f.m.subject, "Gr\xc3\xbc\xc3\x9f" "e");
+    assert_contains(f.m.subject, "Gr\xc3\xbc\xc3\x9f"
+                                 "e");
     assert_contains(f.m.problem, "8-bit");
     done(&f);
     /* a raw header in the charset of the text (common with old Chinese and Russian clients) */
@@ -255,22 +298,23 @@ static void test_8bit_headers(void **state)
 static void test_filenames(void **state)
 {
     struct fixture f;
-    parse(&f, "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n"
-              "--XX\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
-              "--XX\r\nContent-Type: application/pdf\r\n"
-              "Content-Disposition: attachment; filename=\"=?UTF-8?B?UmVjaG51bmcgTcOkcnoucGRm?=\"\r\n"
-              "\r\n%PDF-1\r\n"
-              "--XX\r\nContent-Type: application/pdf\r\n"
-              "Content-Disposition: attachment; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%E2%82%AC.pdf\r\n"
-              "\r\n%PDF-2\r\n"
-              "--XX\r\nContent-Type: text/plain\r\n"
-              "Content-Disposition: attachment;\r\n filename*0*=iso-8859-1''Bl%E4tter%20;\r\n"
-              " filename*1=\"und Bl\"; filename*2=\"umen.txt\"\r\n"
-              "\r\nnotes\r\n"
-              "--XX\r\nContent-Type: image/PNG; name=\"../../etc/passwd\"\r\n"
-              "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgpmYWtlcG5n\r\n"
-              "--XX\r\nContent-Type: application/octet-stream\r\n\r\nraw\r\n"
-              "--XX--\r\n");
+    parse(&f,
+          "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n"
+          "--XX\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+          "--XX\r\nContent-Type: application/pdf\r\n"
+          "Content-Disposition: attachment; filename=\"=?UTF-8?B?UmVjaG51bmcgTcOkcnoucGRm?=\"\r\n"
+          "\r\n%PDF-1\r\n"
+          "--XX\r\nContent-Type: application/pdf\r\n"
+          "Content-Disposition: attachment; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%E2%82%AC.pdf\r\n"
+          "\r\n%PDF-2\r\n"
+          "--XX\r\nContent-Type: text/plain\r\n"
+          "Content-Disposition: attachment;\r\n filename*0*=iso-8859-1''Bl%E4tter%20;\r\n"
+          " filename*1=\"und Bl\"; filename*2=\"umen.txt\"\r\n"
+          "\r\nnotes\r\n"
+          "--XX\r\nContent-Type: image/PNG; name=\"../../etc/passwd\"\r\n"
+          "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgpmYWtlcG5n\r\n"
+          "--XX\r\nContent-Type: application/octet-stream\r\n\r\nraw\r\n"
+          "--XX--\r\n");
     struct kp_mail *m = &f.m;
     assert_string_equal(m->text, "See attached.");
     assert_int_equal(m->n_parts, 5);
@@ -278,7 +322,8 @@ static void test_filenames(void **state)
     assert_string_equal(m->parts[0].content_type, "application/pdf");
     assert_int_equal(m->parts[0].size, 6);
     assert_memory_equal(m->parts[0].data, "%PDF-1", 6);
-    assert_string_equal(m->parts[1].filename, "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac.pdf");
+    assert_string_equal(m->parts[1].filename, "Gr\xc3\xbc\xc3\x9f"
+                                              "e \xe2\x82\xac.pdf");
     assert_string_equal(m->parts[2].filename, "Bl\xc3\xa4tter und Blumen.txt");
     assert_string_equal(m->parts[2].content_type, "text/plain");
     assert_string_equal(m->parts[3].filename, "passwd");
@@ -301,7 +346,8 @@ static void test_alternative(void **state)
               "<script>alert(1)</script><b>HTML</b></p></body></html>\r\n"
               "--b1--\r\n");
     assert_string_equal(f.m.text, "Plain version");
-    assert_string_equal(f.m.html, "<p>Gr\xc3\xbc\xc3\x9f" "e <b>HTML</b></p>");
+    assert_string_equal(f.m.html, "<p>Gr\xc3\xbc\xc3\x9f"
+                                  "e <b>HTML</b></p>");
     assert_int_equal(f.m.n_parts, 0);
     done(&f);
     /* html only: the text comes from it */
@@ -487,8 +533,7 @@ static void test_loop_flags(void **state)
     assert_int_equal(flags_of(WITH("Precedence: LIST\r\n")), KP_MAIL_BULK);
     assert_int_equal(flags_of(WITH("Precedence: first-class\r\n")), 0);
     assert_int_equal(flags_of(WITH("List-Id: News <news.example.org>\r\n")), KP_MAIL_BULK);
-    assert_int_equal(flags_of(WITH("List-Unsubscribe: <mailto:u@example.org>\r\n")),
-                     KP_MAIL_BULK);
+    assert_int_equal(flags_of(WITH("List-Unsubscribe: <mailto:u@example.org>\r\n")), KP_MAIL_BULK);
     assert_int_equal(flags_of(WITH("Return-Path: <>\r\n")), KP_MAIL_DAEMON);
     assert_int_equal(flags_of(WITH("Return-Path: <anna@example.org>\r\n")), 0);
 #undef WITH
@@ -770,8 +815,7 @@ static void test_deep_nesting(void **state)
     size_t n = (size_t)snprintf(raw, sizeof(raw), "From: a@b.example\r\n");
     for (int i = 0; i < 30; i++)
         n += (size_t)snprintf(raw + n, sizeof(raw) - n,
-                              "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i,
-                              i);
+                              "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i);
     n += (size_t)snprintf(raw + n, sizeof(raw) - n, "Content-Type: text/plain\r\n\r\ndeep\r\n");
     struct fixture f;
     parse_n(&f, raw, n);
@@ -812,6 +856,25 @@ static void test_thousand_parts(void **state)
     assert_true(f.m.flags & KP_MAIL_BROKEN);
     assert_contains(f.m.problem, "attachments");
     assert_string_equal(f.m.text, "Many files.");
+    done(&f);
+    free(raw);
+}
+
+static void test_long_text_is_cut(void **state)
+{
+    size_t body = 5u << 20;
+    char *raw = malloc(body + 256);
+    int n =
+        snprintf(raw, 256, "From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+    /* "\u00e4" over and over: the cut must not split one */
+    for (size_t i = 0; i < body; i += 2)
+        memcpy(raw + n + i, "\xc3\xa4", 2);
+    struct fixture f;
+    parse_n(&f, raw, (size_t)n + body);
+    size_t len = strlen(f.m.text);
+    assert_true(len <= (4u << 20) && len >= (4u << 20) - 4);
+    assert_true(f.m.flags & KP_MAIL_BROKEN);
+    assert_contains(f.m.problem, "too long");
     done(&f);
     free(raw);
 }
@@ -889,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_broken_inputs),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_thousand_parts),
+        cmocka_unit_test(test_long_text_is_cut),
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_threads),
     };

@@ -1,17 +1,67 @@
 // SPDX-License-Identifier: MIT
 // Composer.jsx - writes a reply (on a channel the customer can be reached on; by email it says to
 // whom) or an internal note. "/" at the start of a word opens the canned answers (searchable, by
-// keyboard), "@" in a note offers the agents to mention. Typing is reported to the stream for the
+// keyboard), "@" in a note offers the agents to mention. Files come by the attach button, by
+// dropping them on the composer or by pasting (screenshots); they travel base64-encoded with the
+// reply or note, checked against the API's limits first. Typing is reported to the stream for the
 // collision warning.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { errorText, t } from '../i18n.js';
-import { channelLabel, replyChannels } from '../format.js';
+import { channelLabel, formatSize, replyChannels } from '../format.js';
 import { stream } from '../stream.js';
 import { inboxById, toast, useStore } from '../store.js';
 import { Icon } from './Icon.jsx';
 
-const drafts = new Map(); // conversation id -> {text, mode, mentions}
+const drafts = new Map(); // conversation id -> {text, mode, mentions, files}
+
+/* what POST /conversations/{id}/messages takes at most (the server's default max_attachment) */
+export const MAX_FILES = 10;
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+/** The files to send plus those added, without one picked twice; a name already in the list
+ * gets a number ("image-2.png"), as pasted screenshots all come as "image.png". */
+function addFiles(list, added) {
+  const out = [...list];
+  for (const file of added) {
+    if (out.some((f) => f.file.name === file.name && f.file.size === file.size &&
+      f.file.lastModified === file.lastModified)) continue;
+    let name = file.name || 'file';
+    const dot = name.lastIndexOf('.');
+    const stem = dot > 0 ? name.slice(0, dot) : name;
+    const ext = dot > 0 ? name.slice(dot) : '';
+    for (let n = 2; out.some((f) => f.name === name); n++) name = `${stem}-${n}${ext}`;
+    out.push({ file, name });
+  }
+  return out;
+}
+
+/** Why the files cannot go as they are (too many, too large together), or null. */
+function filesProblem(files) {
+  if (files.length > MAX_FILES) return t('composer.too_many_files', { max: MAX_FILES, count: files.length });
+  const total = files.reduce((n, f) => n + f.file.size, 0);
+  if (total > MAX_FILE_BYTES) {
+    return t('composer.files_too_large', { size: formatSize(total), max: formatSize(MAX_FILE_BYTES) });
+  }
+  return null;
+}
+
+/** The file's bytes as standard base64 (the data URL without its head). */
+function readBase64(file) {
+  return new Promise((ok, fail) => {
+    const r = new FileReader();
+    r.onload = () => ok(String(r.result).slice(String(r.result).indexOf(',') + 1));
+    r.onerror = () => fail(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+/** The text of a failed send: the server's "too large" said of the files when there are some. */
+function sendErrorText(err, hasFiles) {
+  if (err.unreadable) return t('composer.file_unreadable', { name: err.unreadable });
+  if (hasFiles && (err.code === 'too_large' || err.code === 'too_many')) return t('composer.files_refused');
+  return errorText(err);
+}
 
 /** What the word before the caret asks for: canned answers ("/word") or a mention ("@name"). */
 function detect(text, caret, mode) {
@@ -46,15 +96,19 @@ function lastInboundChannel(conv) {
 export function Composer({ handle, conv, contact }) {
   const agents = useStore((s) => s.agents);
   const teams = useStore((s) => s.teams);
-  const draft = drafts.get(conv.id) || { text: '', mode: 'reply', mentions: [] };
+  const draft = drafts.get(conv.id) || { text: '', mode: 'reply', mentions: [], files: [] };
   const [text, setText] = useState(draft.text);
   const [mode, setMode] = useState(draft.mode);
   const [mentions, setMentions] = useState(draft.mentions);
+  const [files, setFiles] = useState(draft.files || []); // [{file, name}]
+  const [dragging, setDragging] = useState(false);
   const [chosenChannel, setChosenChannel] = useState(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState(null);
   const [popup, setPopup] = useState(null); // {kind, query, start, items, index, loading, error}
   const area = useRef(null);
+  const root = useRef(null);
+  const picker = useRef(null);
   const caretAfter = useRef(null);
   const cannedReq = useRef(0);
 
@@ -67,8 +121,8 @@ export function Composer({ handle, conv, contact }) {
   const recipient = channel === 'email' ? emailRecipient(conv, contact) : null;
 
   useEffect(() => {
-    drafts.set(conv.id, { text, mode, mentions });
-  }, [text, mode, mentions]);
+    drafts.set(conv.id, { text, mode, mentions, files });
+  }, [text, mode, mentions, files]);
 
   handle.current = {
     focus(m) {
@@ -191,9 +245,55 @@ export function Composer({ handle, conv, contact }) {
     }
   }
 
+  function attach(list) {
+    const added = [...(list || [])];
+    if (!added.length) return;
+    setFiles((fs) => addFiles(fs, added));
+    setError(null);
+  }
+
+  /** Removes file i; the focus goes to the next remove button, else back to the attach button. */
+  function removeFile(i) {
+    setFiles((fs) => fs.filter((_, k) => k !== i));
+    setError(null);
+    setTimeout(() => {
+      const el = root.current;
+      if (!el) return;
+      const buttons = el.querySelectorAll('[data-testid=composer-file-remove]');
+      const next = buttons[Math.min(i, buttons.length - 1)] || el.querySelector('[data-testid=attach-btn]');
+      next && next.focus();
+    });
+  }
+
+  const hasFiles = (dt) => dt && [...dt.types].includes('Files');
+  function onDragOver(e) {
+    if (!hasFiles(e.dataTransfer)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    if (!dragging) setDragging(true);
+  }
+  function onDragLeave(e) {
+    if (!root.current || !root.current.contains(e.relatedTarget)) setDragging(false);
+  }
+  function onDrop(e) {
+    if (!hasFiles(e.dataTransfer)) return;
+    e.preventDefault();
+    setDragging(false);
+    attach(e.dataTransfer.files);
+  }
+  function onPaste(e) {
+    const pasted = e.clipboardData && e.clipboardData.files;
+    if (!pasted || !pasted.length) return;
+    /* a screenshot has no text; a copied image may come with its address, which stays out */
+    e.preventDefault();
+    attach(pasted);
+  }
+
+  const problem = filesProblem(files);
+
   async function send() {
     const body = text.trim();
-    if (!body || sending) return;
+    if ((!body && !files.length) || sending || problem) return;
     setSending(true);
     setError(null);
     const req = { type: mode, text: body };
@@ -203,9 +303,15 @@ export function Composer({ handle, conv, contact }) {
       if (ids.length) req.mentions = ids;
     }
     try {
+      if (files.length) {
+        req.attachments = await Promise.all(files.map(({ file, name }) => readBase64(file)
+          .then((data) => ({ filename: name, content_type: file.type || 'application/octet-stream', data }))
+          .catch(() => { throw Object.assign(new Error('unreadable'), { unreadable: name }); })));
+      }
       await api.sendMessage(conv.id, req);
       setText('');
       setMentions([]);
+      setFiles([]);
       setPopup(null);
       drafts.delete(conv.id);
       toast(mode === 'note' ? t('composer.note_saved')
@@ -226,7 +332,8 @@ export function Composer({ handle, conv, contact }) {
   const popupId = `composer-popup-${conv.id}`;
   const active = popup && popup.items && popup.items[popup.index];
   return (
-    <div class={`composer composer-${mode}`} data-testid="composer">
+    <div class={`composer composer-${mode}${dragging ? ' composer-drop' : ''}`} data-testid="composer" ref={root}
+      onDragOver={onDragOver} onDragLeave={onDragLeave} onDrop={onDrop}>
       <div class="composer-bar">
         <div class="seg" role="group" aria-label={t('composer.mode')}>
           <button type="button" class={mode === 'reply' ? 'on' : ''} aria-pressed={mode === 'reply'}
@@ -290,24 +397,49 @@ export function Composer({ handle, conv, contact }) {
         </label>
         <textarea id={`composer-${conv.id}`} ref={area} value={text} rows={3}
           placeholder={mode === 'note' ? t('composer.note_placeholder') : t('composer.reply_placeholder')}
-          onInput={onInput} onKeyDown={onKeyDown}
+          onInput={onInput} onKeyDown={onKeyDown} onPaste={onPaste}
           onClick={(e) => updatePopup(text, e.currentTarget.selectionStart)}
           onBlur={() => setTimeout(() => setPopup(null), 150)}
           aria-autocomplete="list" aria-controls={popup ? popupId : undefined}
           aria-activedescendant={active ? `${popupId}-${popup.index}` : undefined}
           data-testid="composer-input" />
+        {dragging && <div class="composer-drop-hint" aria-hidden="true">{t('composer.drop')}</div>}
       </div>
+      {files.length > 0 && (
+        <ul class="composer-files" aria-label={t('composer.files')} data-testid="composer-files">
+          {files.map((f, i) => (
+            <li key={f.name} class="composer-file" data-testid="composer-file">
+              <Icon name="paperclip" size={14} />
+              <span class="att-name">{f.name}</span>
+              <span class="muted small">{formatSize(f.file.size)}</span>
+              <button type="button" class="icon-btn composer-file-remove" onClick={() => removeFile(i)}
+                aria-label={t('composer.remove_file', { name: f.name })} title={t('composer.remove_file', { name: f.name })}
+                data-testid="composer-file-remove">
+                <Icon name="close" size={14} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {problem && <p class="form-error" role="alert" data-testid="composer-files-error">{problem}</p>}
       {mode === 'reply' && channel === 'email' && (
         <p class="composer-email muted small" data-testid="reply-by-email">
           <Icon name="send" size={13} />
           {recipient ? t('composer.by_email_to', { address: recipient }) : t('composer.by_email')}
         </p>
       )}
-      {error && <p class="form-error" role="alert" data-testid="composer-error">{errorText(error)}</p>}
+      {error && <p class="form-error" role="alert" data-testid="composer-error">{sendErrorText(error, files.length > 0)}</p>}
       <div class="composer-foot">
+        <input type="file" multiple hidden ref={picker} tabIndex={-1} aria-label={t('composer.attach')}
+          onChange={(e) => { attach(e.currentTarget.files); e.currentTarget.value = ''; }}
+          data-testid="composer-file-input" />
+        <button type="button" class="btn btn-secondary btn-small composer-attach" onClick={() => picker.current.click()}
+          data-testid="attach-btn">
+          <Icon name="paperclip" size={15} /> {t('composer.attach')}
+        </button>
         <span class="muted small">{mode === 'note' ? t('composer.note_hint') : t('composer.hint')}</span>
         <button type="button" class={`btn ${mode === 'note' ? 'btn-note' : 'btn-primary'}`} onClick={send}
-          disabled={sending || !text.trim()} data-testid="send-btn">
+          disabled={sending || (!text.trim() && !files.length) || !!problem} data-testid="send-btn">
           <Icon name="send" size={16} />
           {mode === 'note' ? t('composer.save_note') : t('composer.send')}
         </button>

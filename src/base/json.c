@@ -21,38 +21,9 @@ static void seterr(struct kp_json_error *err, const char *code, const char *fiel
 int kp_json_check_utf8(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c == 0)
+    for (size_t i = 0, len; i < n; i += len)
+        if (!s[i] || !(len = kp_utf8_len(s + i, n - i)))
             return KP_EINVAL;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0)
-            len = 2, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            len = 3, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            len = 4, cp = c & 0x07;
-        else
-            return KP_EINVAL;
-        if (i + len > n)
-            return KP_EINVAL;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return KP_EINVAL;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* overlong forms, surrogates and values past U+10FFFF */
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return KP_EINVAL;
-        i += len;
-    }
     return 0;
 }
 

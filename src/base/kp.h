@@ -41,6 +41,9 @@ _Noreturn void kp_assert_fail(const char *what, const char *file, int line);
 void *kp_xmalloc(size_t n);
 void *kp_xcalloc(size_t n, size_t size);
 void *kp_xrealloc(void *p, size_t n);
+/* Length of the valid UTF-8 sequence at s[0..n) (n > 0), 0 when it is not one: overlong forms,
+ * surrogates and values past U+10FFFF are not. */
+size_t kp_utf8_len(const unsigned char *s, size_t n);
 char *kp_xstrdup(const char *s);
 char *kp_xstrndup(const char *s, size_t n);
 

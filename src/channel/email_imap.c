@@ -370,19 +370,23 @@ static void fetch_work(uv_work_t *w)
         reply_release(&r);
     }
     p->mails = kp_xcalloc(n + 1, sizeof(*p->mails));
-    for (size_t i = 0; !rc && i < n; i++) {
+    size_t bytes = 0, done = 0;
+    for (; !rc && done < n && bytes < KP_IMAP_BATCH_BYTES; done++) {
         struct fetched *f = &p->mails[p->n];
-        f->uid = uids[i];
+        f->uid = uids[done];
         int frc = fetch_one(&m, f);
         if (frc == KP_ENOTFOUND)
             continue;
         if ((rc = frc))
             break;
         kp_email_prepare(&f->in, p->box.inbox_id, NULL, f->raw, f->len);
+        bytes += f->len;
         p->n++;
     }
-    if (!rc && n)
-        p->last_uid = uids[n - 1]; /* the skipped ones, too: they are gone */
+    if (!rc && done)
+        p->last_uid = uids[done - 1]; /* the skipped ones, too: they are gone */
+    if (!rc && done < n)
+        p->more = true;
     if (rc) {
         snprintf(p->error, sizeof(p->error), "%s", m.error);
         p->more = false;

@@ -14,10 +14,11 @@
 #include "../api/api.h"
 
 enum {
-    KP_IMAP_BATCH = 50,                  /* mails per transaction */
-    KP_IMAP_MAIL_MAX = 64 << 20,         /* a larger literal ends the session */
-    KP_IMAP_INBOXES = 256,               /* email inboxes looked at */
-    KP_IMAP_TIMEOUT_MS = 30000,          /* per server answer */
+    KP_IMAP_BATCH = 50,             /* mails per transaction */
+    KP_IMAP_BATCH_BYTES = 32 << 20, /* a batch ends after the mail that passes this */
+    KP_IMAP_MAIL_MAX = 64 << 20,    /* a larger literal ends the session */
+    KP_IMAP_INBOXES = 256,          /* email inboxes looked at */
+    KP_IMAP_TIMEOUT_MS = 30000,     /* per server answer */
 };
 
 struct kp_email_fetcher;

@@ -286,24 +286,6 @@ static bool is_html_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (len == 0 || c > 0xf4 || n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-        (c == 0xf4 && s[1] > 0x8f))
-        return 0; /* overlong, surrogate or past U+10FFFF */
-    return len;
-}
-
 /* Appends text, whitespace collapsed unless inside pre (where a newline is an owed break);
  * U+00A0 counts as a space, invalid UTF-8 becomes U+FFFD, NULs are dropped. */
 static void text_put(struct text *t, const char *s, size_t n)
@@ -311,7 +293,7 @@ static void text_put(struct text *t, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t step;
     for (size_t i = 0; i < n && t->b.len < t->budget; i += step) {
-        step = utf8_len(u + i, n - i);
+        step = kp_utf8_len(u + i, n - i);
         if (step == 0) {
             text_flush(t);
             kp_buf_append(&t->b, "\xef\xbf\xbd", 3);
@@ -401,7 +383,7 @@ static void out_escaped(struct walk *w, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t run = 0, step;
     for (size_t i = 0; i < n; i += step) {
-        step = utf8_len(u + i, n - i);
+        step = kp_utf8_len(u + i, n - i);
         const char *rep = step == 0 ? "\xef\xbf\xbd" : step == 1 ? escape_of(s[i]) : NULL;
         if (!rep)
             continue;

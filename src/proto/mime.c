@@ -48,29 +48,11 @@ static const char encrypted_note[] =
 
 /* ---- UTF-8 ---- */
 
-/* Length of the valid UTF-8 sequence at s[0..n), 0 when there is none. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (len == 0 || c > 0xf4 || n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-        (c == 0xf4 && s[1] > 0x8f))
-        return 0; /* overlong, surrogate or past U+10FFFF */
-    return len;
-}
-
 static bool utf8_is_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0, step; i < n; i += step)
-        if ((step = utf8_len(u + i, n - i)) == 0)
+        if ((step = kp_utf8_len(u + i, n - i)) == 0)
             return false;
     return true;
 }
@@ -125,7 +107,7 @@ static void put_mixed(struct kp_buf *b, const char *s, size_t n)
     while (i < n) {
         size_t run = i;
         size_t step;
-        while (run < n && (step = utf8_len(u + run, n - run)) != 0)
+        while (run < n && (step = kp_utf8_len(u + run, n - run)) != 0)
             run += step;
         put_upto(b, s + i, run - i);
         if (run < n)
@@ -142,7 +124,7 @@ static void put_valid(struct kp_buf *b, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t run = i, step;
-        while (run < n && (step = utf8_len(u + run, n - run)) != 0)
+        while (run < n && (step = kp_utf8_len(u + run, n - run)) != 0)
             run += step;
         put_upto(b, s + i, run - i);
         if (run < n) {

@@ -115,6 +115,9 @@ int kp_call_websocket(struct kp_call *call);
 /* Allocates in the call's arena. */
 void *kp_call_alloc(struct kp_call *call, size_t n);
 enum { KP_API_MAX_ATTACHMENTS = 10 };
+/* The attachment bytes one request can carry: max_attachment, or less when the request body
+ * limit (base64 in JSON) allows less. */
+size_t kp_api_attachment_limit(const struct kp_api *api);
 /* Reads a JSON array of {filename, content_type, data (base64)} into out[] (at most
  * KP_API_MAX_ATTACHMENTS, bytes in the call's arena, max_attachment_bytes in all); answers the
  * error and returns nonzero when it is bad. */

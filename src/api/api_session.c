@@ -23,12 +23,19 @@ struct login {
     uint8_t session_hash[32];
 };
 
+/* What the web app checks before sending files. */
+static json_t *limits(const struct kp_api *api)
+{
+    return json_pack("{sIsi}", "attachment_bytes", (json_int_t)kp_api_attachment_limit(api),
+                     "attachments", KP_API_MAX_ATTACHMENTS);
+}
+
 static json_t *session_body(struct kp_api *api, int64_t agent_id, const char *csrf)
 {
     json_t *agent = NULL;
     if (KP_STORE(api->store, agent_get, agent_id, &agent))
         return NULL;
-    return json_pack("{soss}", "agent", agent, "csrf_token", csrf);
+    return json_pack("{sossso}", "agent", agent, "csrf_token", csrf, "limits", limits(api));
 }
 
 static int login_write(struct kp_store *s, void *ctx)
@@ -136,8 +143,9 @@ static void current(struct kp_call *call)
         return;
     }
     kp_call_json(call, 200,
-                 json_pack("{soso}", "agent", agent, "csrf_token",
-                           call->auth.via_cookie ? json_string(call->auth.csrf) : json_null()));
+                 json_pack("{sososo}", "agent", agent, "csrf_token",
+                           call->auth.via_cookie ? json_string(call->auth.csrf) : json_null(),
+                           "limits", limits(call->api)));
 }
 
 struct logout {

@@ -390,11 +390,7 @@ static void session_done(struct kp_call *call, void *ctx, int rc)
     }
     char greeting[KP_WIDGET_GREETING_CAP];
     kp_api_widget_greeting(w->lang, &facts, w->has_user, &w->widget, greeting, sizeof(greeting));
-    /* a file travels as base64 in a JSON body: the body limit caps it too */
-    size_t attach_max = api->limits.max_attachment_bytes;
-    size_t body = api->limits.max_body_bytes;
-    if (body && (body > 2048 ? (body - 2048) / 4 * 3 : 0) < attach_max)
-        attach_max = body > 2048 ? (body - 2048) / 4 * 3 : 0;
+    size_t attach_max = kp_api_attachment_limit(api);
     json_t *o = json_object();
     json_object_set_new(o, "visitor_token", json_string(w->reused ? w->old_token : w->new_token));
     json_object_set_new(o, "contact_id", json_integer(w->contact_id));

@@ -431,3 +431,11 @@ int kp_call_attachments(struct kp_call *call, json_t *list, struct kp_attachment
     *n = json_array_size(list);
     return 0;
 }
+
+size_t kp_api_attachment_limit(const struct kp_api *api)
+{
+    /* a file travels as base64 in a JSON body: the body limit caps it too */
+    size_t max = api->limits.max_attachment_bytes, body = api->limits.max_body_bytes;
+    size_t fits = body > 2048 ? (body - 2048) / 4 * 3 : 0;
+    return body && fits < max ? fits : max;
+}

@@ -34,7 +34,8 @@ export async function waitText(locator, text, timeout = 10_000) {
 
 /**
  * An API client signed in as email, the way the web app is: session cookie plus X-CSRF-Token.
- * request() throws on a non-2xx answer with the server's error in the message.
+ * request() throws on a non-2xx answer with the server's error in the message; download(path)
+ * returns the raw bytes of a GET.
  */
 export async function apiSession(base, email, password = PASSWORD) {
   const res = await fetch(`${base}/api/v1/session`, {
@@ -61,9 +62,15 @@ export async function apiSession(base, email, password = PASSWORD) {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
     return text ? JSON.parse(text) : null;
   }
+  /** The raw answer to GET path: {status, type (Content-Type), bytes (a Buffer)}. */
+  async function download(path) {
+    const r = await fetch(`${base}/api/v1${path}`, { headers: { Cookie: cookie } });
+    return { status: r.status, type: r.headers.get('content-type'), bytes: Buffer.from(await r.arrayBuffer()) };
+  }
   return {
     agent: body.agent,
     request,
+    download,
     get: (p) => request('GET', p),
     post: (p, d = {}, h) => request('POST', p, d, h),
     patch: (p, d) => request('PATCH', p, d),

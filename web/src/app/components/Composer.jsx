@@ -10,14 +10,18 @@ import * as api from '../api.js';
 import { errorText, t } from '../i18n.js';
 import { channelLabel, formatSize, replyChannels } from '../format.js';
 import { stream } from '../stream.js';
-import { inboxById, toast, useStore } from '../store.js';
+import { getState, inboxById, toast, useStore } from '../store.js';
 import { Icon } from './Icon.jsx';
 
 const drafts = new Map(); // conversation id -> {text, mode, mentions, files}
 
-/* what POST /conversations/{id}/messages takes at most (the server's default max_attachment) */
-export const MAX_FILES = 10;
-export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+/* what POST /conversations/{id}/messages takes at most: 10 files, and the bytes the session
+ * says (max_attachment, less when the request body limit is smaller) */
+const MAX_FILES = 10;
+const maxFileBytes = () => {
+  const s = getState().session;
+  return (s && s.limits && s.limits.attachment_bytes) || 10 * 1024 * 1024;
+};
 
 /** The files to send plus those added, without one picked twice; a name already in the list
  * gets a number ("image-2.png"), as pasted screenshots all come as "image.png". */
@@ -38,10 +42,13 @@ function addFiles(list, added) {
 
 /** Why the files cannot go as they are (too many, too large together), or null. */
 function filesProblem(files) {
-  if (files.length > MAX_FILES) return t('composer.too_many_files', { max: MAX_FILES, count: files.length });
+  if (files.length > MAX_FILES) return t('composer.too_many_files', { max: MAX_FILES, n: files.length });
   const total = files.reduce((n, f) => n + f.file.size, 0);
-  if (total > MAX_FILE_BYTES) {
-    return t('composer.files_too_large', { size: formatSize(total), max: formatSize(MAX_FILE_BYTES) });
+  const max = maxFileBytes();
+  if (total > max) {
+    /* the total rounded up and the limit down, so that they never read the same */
+    const mb = (n, round) => `${(round(n / (1024 * 1024 / 10)) / 10).toFixed(1)} MB`;
+    return t('composer.files_too_large', { size: mb(total, Math.ceil), max: mb(max, Math.floor) });
   }
   return null;
 }
@@ -247,12 +254,13 @@ export function Composer({ handle, conv, contact }) {
 
   function attach(list) {
     const added = [...(list || [])];
-    if (!added.length) return;
+    if (!added.length || sending) return; /* what is being sent is cleared when it went */
     setFiles((fs) => addFiles(fs, added));
     setError(null);
   }
 
-  /** Removes file i; the focus goes to the next remove button, else back to the attach button. */
+  /** Removes file i; the focus goes to the remove button now in its place (or the one before
+   * it), after the last file back to the attach button. */
   function removeFile(i) {
     setFiles((fs) => fs.filter((_, k) => k !== i));
     setError(null);
@@ -282,11 +290,12 @@ export function Composer({ handle, conv, contact }) {
     attach(e.dataTransfer.files);
   }
   function onPaste(e) {
-    const pasted = e.clipboardData && e.clipboardData.files;
-    if (!pasted || !pasted.length) return;
-    /* a screenshot has no text; a copied image may come with its address, which stays out */
+    const cb = e.clipboardData;
+    /* a screenshot or a copied image comes without text; text copied from a word processor
+     * may bring a picture of itself, and is pasted as text */
+    if (!cb || !cb.files.length || [...cb.types].includes('text/plain')) return;
     e.preventDefault();
-    attach(pasted);
+    attach(cb.files);
   }
 
   const problem = filesProblem(files);
@@ -412,7 +421,7 @@ export function Composer({ handle, conv, contact }) {
               <Icon name="paperclip" size={14} />
               <span class="att-name">{f.name}</span>
               <span class="muted small">{formatSize(f.file.size)}</span>
-              <button type="button" class="icon-btn composer-file-remove" onClick={() => removeFile(i)}
+              <button type="button" class="icon-btn composer-file-remove" onClick={() => removeFile(i)} disabled={sending}
                 aria-label={t('composer.remove_file', { name: f.name })} title={t('composer.remove_file', { name: f.name })}
                 data-testid="composer-file-remove">
                 <Icon name="close" size={14} />
@@ -434,7 +443,7 @@ export function Composer({ handle, conv, contact }) {
           onChange={(e) => { attach(e.currentTarget.files); e.currentTarget.value = ''; }}
           data-testid="composer-file-input" />
         <button type="button" class="btn btn-secondary btn-small composer-attach" onClick={() => picker.current.click()}
-          data-testid="attach-btn">
+          disabled={sending} data-testid="attach-btn">
           <Icon name="paperclip" size={15} /> {t('composer.attach')}
         </button>
         <span class="muted small">{mode === 'note' ? t('composer.note_hint') : t('composer.hint')}</span>

@@ -26,7 +26,7 @@ struct kp_config {
     int lmtp_port, smtp_port;
     size_t mail_max_size;
     char mail_hostname[256];
-    int mail_retry_ms; /* the first retry of a failed outbound mail; later ones wait longer */
+    int mail_retry_ms;       /* the first retry of a failed outbound mail; later ones wait longer */
     char mail_ca_file[1024]; /* CA certificates for SMTP/IMAP servers, "" = the system's */
 };
 

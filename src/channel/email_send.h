@@ -15,8 +15,8 @@
 
 enum {
     KP_EMAIL_SEND_ATTEMPTS = 10,
-    KP_EMAIL_SEND_PARALLEL = 4,   /* mails being sent at once */
-    KP_EMAIL_SEND_POLL_MS = 250,  /* how often the outbox is looked at */
+    KP_EMAIL_SEND_PARALLEL = 4,  /* mails being sent at once */
+    KP_EMAIL_SEND_POLL_MS = 250, /* how often the outbox is looked at */
 };
 
 struct kp_email_send_config {

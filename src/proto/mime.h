@@ -36,7 +36,7 @@ struct kp_mail_part {
     const char *content_id;   /* without <>, NULL when none: html refers to it as cid: */
     const void *data;         /* decoded content (base64/quoted-printable undone) */
     size_t size;
-    bool is_inline;           /* Content-Disposition inline or referenced by cid */
+    bool is_inline; /* Content-Disposition inline or referenced by cid */
 };
 
 struct kp_mail {
@@ -55,8 +55,8 @@ struct kp_mail {
     const char *html;      /* sanitised (kp_html_sanitize) html part, NULL when none */
     struct kp_mail_part *parts; /* attachments and inline images */
     size_t n_parts;
-    unsigned flags;       /* KP_MAIL_* */
-    const char *problem;  /* with KP_MAIL_BROKEN: what was wrong, for the agent */
+    unsigned flags;      /* KP_MAIL_* */
+    const char *problem; /* with KP_MAIL_BROKEN: what was wrong, for the agent */
     /* With KP_MAIL_BOUNCE, what could be found (each NULL when not): */
     const char *bounce_message_id; /* Message-ID of the mail that bounced, without <> */
     const char *bounce_recipient;  /* the address that failed */

@@ -37,9 +37,9 @@ struct kp_smtp_cmd {
      * lowercase domain, local part as sent. HELO/EHLO/LHLO: the domain or address literal. */
     char path[KP_SMTP_PATH_MAX + 1];
     /* MAIL parameters */
-    uint64_t size;   /* SIZE=n, 0 when not given */
-    bool body_8bit;  /* BODY=8BITMIME */
-    bool smtputf8;   /* SMTPUTF8 */
+    uint64_t size;  /* SIZE=n, 0 when not given */
+    bool body_8bit; /* BODY=8BITMIME */
+    bool smtputf8;  /* SMTPUTF8 */
 };
 
 /*
@@ -52,8 +52,8 @@ int kp_smtp_parse(const char *line, size_t len, struct kp_smtp_cmd *out, const c
 
 /* The DATA phase: feeds received bytes, undoes dot-stuffing and finds the final CRLF.CRLF. */
 struct kp_smtp_data {
-    int state;       /* internal */
-    uint64_t total;  /* message bytes so far (after unstuffing) */
+    int state;      /* internal */
+    uint64_t total; /* message bytes so far (after unstuffing) */
 };
 void kp_smtp_data_init(struct kp_smtp_data *d);
 /*
@@ -63,7 +63,7 @@ void kp_smtp_data_init(struct kp_smtp_data *d);
  * *used, is the next command: pipelining), 0 when more is needed. Bare LF line ends are
  * accepted as CRLF.
  */
-int kp_smtp_data_feed(struct kp_smtp_data *d, const char *in, size_t len, char *out,
-                      size_t out_cap, size_t *out_len, size_t *used);
+int kp_smtp_data_feed(struct kp_smtp_data *d, const char *in, size_t len, char *out, size_t out_cap,
+                      size_t *out_len, size_t *used);
 
 #endif

@@ -283,3 +283,67 @@ def test_a_store_that_cannot_write_answers_451_and_the_retry_is_taken(srv):
     eq(conversations(admin, inbox["id"]), [], "nothing stored")
     eq(deliver(srv, mail()), {}, "the sender's retry")
     eq(len(conversations(admin, inbox["id"])), 1, "stored once, on the retry")
+
+
+CORPORA = [("/usr/lib/python3.11/test/test_email/data", "msg_*.txt"),
+           ("/usr/lib/python3/dist-packages/flufl/bounce/tests/data", "*.txt"),
+           ("/usr/lib/python3/dist-packages/dkim/tests/data", "*.msg*"),
+           ("/usr/lib/python3/dist-packages/dkim/tests/data", "*.message*")]
+
+
+@kp.timeout(240)
+def test_real_world_corpus_is_taken_and_stored(srv):
+    """Every mail of the real-world corpora (tests/corpus-licences.md; installed by
+    scripts/deps.sh) is accepted over LMTP and can be found again: as a message or a kept mail
+    with its exact source, or as a duplicate of an earlier file with its Message-ID."""
+    import email.parser
+    import glob
+    import hashlib
+    import os
+    admin, inbox = setup(srv)
+    files = sorted(set(f for d, pat in CORPORA for f in glob.glob(os.path.join(d, pat))))
+    check(len(files) >= 150, "corpus files found: %d (scripts/deps.sh check installs them)"
+          % len(files))
+    seen_ids = set()
+    expect = {}  # sha256 of the source -> file, for those that must be stored themselves
+    c = lmtp(srv)
+    try:
+        for path in files:
+            raw = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            msgid = email.parser.BytesHeaderParser().parsebytes(raw).get("Message-ID")
+            msgid = str(msgid).strip() if msgid else None
+            refused = c.sendmail("corpus@customer.example", [ADDRESS], raw)
+            eq(refused, {}, "refused %s" % path)
+            if msgid and msgid in seen_ids:
+                continue  # a duplicate: one message for both
+            if msgid:
+                seen_ids.add(msgid)
+            expect[hashlib.sha256(raw).hexdigest()] = path
+    finally:
+        c.close()
+    stored = set()
+    cursor = None
+    while True:
+        page = admin.get("/api/v1/conversations?inbox_id=%d&limit=100%s"
+                         % (inbox["id"], "&cursor=" + cursor if cursor else ""))
+        for conv in page["items"]:
+            for m in admin.get("/api/v1/conversations/%d" % conv["id"])["messages"]:
+                st, _, body = admin.request("GET", "/api/v1/messages/%d/raw" % m["id"])
+                eq(st, 200, "source of message %d" % m["id"])
+                stored.add(hashlib.sha256(body).hexdigest())
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    before = 0
+    while True:
+        kept = admin.get("/api/v1/inboxes/%d/email/kept?limit=100%s" % (
+            inbox["id"], "&before_id=%d" % before if before else ""))["items"]
+        for k in kept:
+            st, _, body = admin.request("GET", "/api/v1/inboxes/%d/email/kept/%d/raw"
+                                        % (inbox["id"], k["id"]))
+            stored.add(hashlib.sha256(body).hexdigest())
+        if len(kept) < 100:
+            break
+        before = kept[-1]["id"]
+    missing = [p for h, p in expect.items() if h not in stored]
+    eq(missing, [], "corpus mails not found in the store")

@@ -564,6 +564,13 @@ service lmtp {{
     port = {lmtp_port}
   }}
 }}
+# SASL for a Postfix that asks clients to log in (smtpd_sasl_path = inet:127.0.0.1:auth_port)
+service auth {{
+  inet_listener {{
+    address = 127.0.0.1
+    port = {auth_port}
+  }}
+}}
 """
 
 
@@ -588,6 +595,7 @@ class Dovecot:
         self.imaps_port = free_port() if tls else 0
         self.imap_port = imap_port or free_port()
         self.lmtp_port = lmtp_port or free_port()
+        self.auth_port = free_port()
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.pid_file = os.path.join(self.dir, "run", "master.pid")
         self.log_file = os.path.join(self.dir, "dovecot.log")
@@ -602,7 +610,7 @@ class Dovecot:
         pw = pwd.getpwnam(MAIL_USER)
         conf = DOVECOT_CONF.format(
             dir=self.dir, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
-            password=PASSWORD, uid=pw.pw_uid, gid=grp.getgrnam(MAIL_GROUP).gr_gid)
+            auth_port=self.auth_port, password=PASSWORD, uid=pw.pw_uid, gid=grp.getgrnam(MAIL_GROUP).gr_gid)
         if tls:
             conf = conf.replace("ssl = no\n", "ssl = required\nssl_cert = <%s\nssl_key = <%s\n"
                                 % tls).replace("  inet_listener imaps {\n    port = 0\n",

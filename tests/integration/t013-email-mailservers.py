@@ -289,3 +289,43 @@ def tls_run(binary, cert, key):
     pf.wait_log(r"TLS connection established from")
     wait_for("the reply at the customer's", lambda: fetch_all(dov, "kunde"))
     srv.stop()
+
+
+@kp.timeout(180)
+def test_smtp_auth_with_the_inbox_credentials(srv):
+    """Replies go out through a Postfix that takes mail only from clients that log in (SASL
+    through Dovecot): with the inbox's user and password they are sent; with a wrong password
+    the server's 5xx fails them at once, with the reason shown."""
+    dov = mailsrv.Dovecot(os.path.join(srv.root, "dovecot"))
+    pf = mailsrv.Postfix(os.path.join(srv.root, "postfix"), srv.lmtp_port, domain="shop.test",
+                         routes={"customer.test": ("lmtp", dov.lmtp_port)},
+                         main_cf_extra="smtpd_sasl_auth_enable = yes\n"
+                         "smtpd_sasl_type = dovecot\n"
+                         "smtpd_sasl_path = inet:127.0.0.1:%d\n"
+                         "smtpd_tls_auth_only = no\n"
+                         "mynetworks = 192.0.2.1/32\n"
+                         "smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination\n"
+                         "smtpd_recipient_restrictions = permit_sasl_authenticated, "
+                         "permit_auth_destination, reject\n" % dov.auth_port)
+    admin = srv.admin()
+    inbox = admin.post("/api/v1/inboxes", {"name": "Shop mail", "channel": "email"})
+    settings = {"address": SUPPORT, "smtp_url": "smtp://127.0.0.1:%d" % pf.smtp_port,
+                "smtp_user": "support", "smtp_password": mailsrv.PASSWORD}
+    admin.put("/api/v1/inboxes/%d/email" % inbox["id"], settings)
+    mailsrv.swaks(pf.smtp_port, SUPPORT, customer_mail("Frage", "a1@customer.test", "Hallo"),
+                  sender="carla@customer.test")
+    cid = wait_for("the mail", lambda: conversations(admin, inbox["id"]))[0]["id"]
+    reply = admin.post("/api/v1/conversations/%d/messages" % cid,
+                       {"text": "Mit Anmeldung", "type": "reply"})
+    wait_for("the reply sent", lambda: reply_delivery(admin, cid, reply["id"])["delivery"]
+             ["state"] == "sent")
+    pf.wait_log(r"sasl_method=\w+, sasl_username=support")
+    wait_for("the reply at the customer's", lambda: fetch_all(dov, "carla"))
+    # a wrong password: 535 is permanent
+    admin.put("/api/v1/inboxes/%d/email" % inbox["id"], dict(settings, smtp_password="falsch"))
+    wrong = admin.post("/api/v1/conversations/%d/messages" % cid,
+                       {"text": "Ohne Anmeldung", "type": "reply"})
+    failed = wait_for("the reply failed", lambda: reply_delivery(admin, cid, wrong["id"])[
+        "delivery"]["state"] == "failed" and reply_delivery(admin, cid, wrong["id"]))
+    check("535" in failed["delivery"]["error"] or "Login denied" in failed["delivery"]["error"],
+          "the reason names the refused login: %r" % failed["delivery"]["error"])

@@ -13,7 +13,9 @@
 
 enum {
     MAX_RCPT = 100,
-    MAX_ERRORS = 20, /* bad commands before the session is closed */
+    MAX_ERRORS = 20,          /* bad commands before the session is closed */
+    MAIL_BUF_KEPT = 65536,    /* a session keeps a mail buffer this large between mails */
+    BUFFERED_MAX = 512 << 20, /* mail bytes held by all sessions; past it mails get 452 */
 };
 
 struct listener;
@@ -43,6 +45,7 @@ struct session {
     struct kp_smtp_data data;
     char *mail;
     size_t mail_len, mail_cap;
+    bool starved;  /* the listener's buffer budget ran out during this mail */
     char *pending; /* input that came after the data's end, handled after the answer */
     size_t pending_len;
     /* storing: one prepared mail per distinct inbox */
@@ -60,6 +63,7 @@ struct listener {
     bool listening, freeing, tcp_closed;
     struct session *sessions;
     size_t n_sessions;
+    size_t buffered; /* bytes of every session's mail buffer */
 };
 
 struct kp_email_listener {
@@ -131,6 +135,7 @@ static void on_closed(uv_handle_t *h)
     if (s->next)
         s->next->prev = s->prev;
     l->n_sessions--;
+    l->buffered -= s->mail_cap;
     free(s->mail);
     free(s->pending);
     free(s);
@@ -195,6 +200,17 @@ static void reset_transaction(struct session *s)
     s->phase = s->phase == GREETED ? GREETED : READY;
 }
 
+/* A large buffer goes back once its mail is done: idle sessions hold little. */
+static void release_mail(struct session *s)
+{
+    if (s->mail_cap > MAIL_BUF_KEPT) {
+        s->l->buffered -= s->mail_cap;
+        free(s->mail);
+        s->mail = NULL;
+        s->mail_cap = 0;
+    }
+}
+
 static void process(struct session *s, const char *in, size_t len);
 static void start_reading(struct session *s);
 
@@ -210,6 +226,7 @@ static void on_stored(void *ctx, int rc)
     free(s->in);
     s->in = NULL;
     s->n_in = 0;
+    release_mail(s);
     if (rc)
         kp_log_warn("cannot store a mail from <%s>: %s", s->from, kp_strerror(rc));
     const char *answer = rc ? "451 4.3.0 cannot store the message now, try again later"
@@ -271,10 +288,19 @@ static void parse_done(uv_work_t *w, int status)
 
 static void data_end(struct session *s)
 {
+    if (s->starved && s->data.total <= s->l->cfg.max_size) {
+        size_t replies = s->l->cfg.lmtp ? s->n_rcpt : 1;
+        for (size_t i = 0; i < replies; i++)
+            reply(s, "452 4.3.1 too much mail in progress, try again later");
+        release_mail(s);
+        reset_transaction(s);
+        return;
+    }
     if (s->data.total > s->l->cfg.max_size) {
         size_t replies = s->l->cfg.lmtp ? s->n_rcpt : 1;
         for (size_t i = 0; i < replies; i++)
             reply(s, "552 5.3.4 message larger than the %zu bytes allowed", s->l->cfg.max_size);
+        release_mail(s);
         reset_transaction(s);
         return;
     }
@@ -289,12 +315,17 @@ static size_t feed_data(struct session *s, const char *in, size_t len)
 {
     size_t max = s->l->cfg.max_size;
     size_t want = s->mail_len + len < max + 1 ? s->mail_len + len : max + 1;
-    if (want > s->mail_cap) {
-        size_t cap = s->mail_cap ? s->mail_cap : 65536;
+    if (want > s->mail_cap && !s->starved) {
+        size_t cap = s->mail_cap ? s->mail_cap : MAIL_BUF_KEPT;
         while (cap < want)
             cap *= 2;
-        s->mail = kp_xrealloc(s->mail, cap);
-        s->mail_cap = cap;
+        if (s->l->buffered - s->mail_cap + cap > BUFFERED_MAX) {
+            s->starved = true; /* read on to the end, keep nothing more, answer 452 */
+        } else {
+            s->mail = kp_xrealloc(s->mail, cap);
+            s->l->buffered += cap - s->mail_cap;
+            s->mail_cap = cap;
+        }
     }
     size_t out_len = 0, used = 0;
     size_t room = (s->mail_cap < max + 1 ? s->mail_cap : max + 1) - s->mail_len;
@@ -402,6 +433,7 @@ static void command(struct session *s, const char *line, size_t len)
             }
             s->phase = IN_DATA;
             s->mail_len = 0;
+            s->starved = false;
             kp_smtp_data_init(&s->data);
             reply(s, "354 end data with <CR><LF>.<CR><LF>");
             break;

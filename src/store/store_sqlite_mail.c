@@ -465,7 +465,8 @@ int kp_sq_mail_autoreply_allowed(struct kp_store *s, int64_t inbox_id, const cha
 
 /* ---- moving a message ---- */
 
-/* Count, time and preview of a conversation from its messages, after one moved in or out. */
+/* Count, time, preview and waiting time of a conversation from its messages, after one moved
+ * in or out. */
 static int recount(struct sq *q, int64_t conversation_id)
 {
     sqlite3_stmt *st = kp_sq_stmt(q, "SELECT text FROM messages WHERE conversation_id = ? "
@@ -484,7 +485,15 @@ static int recount(struct sq *q, int64_t conversation_id)
         q, "UPDATE conversations SET message_count = (SELECT count(*) FROM messages "
            "WHERE conversation_id = ?1), last_message_at = coalesce((SELECT max(created_at) FROM "
            "messages WHERE conversation_id = ?1 AND direction <> 'note'), created_at), "
-           "preview = nullif(?3, ''), updated_at = ?2 WHERE id = ?1");
+           "preview = nullif(?3, ''), updated_at = ?2, "
+           /* waiting since the oldest inbound message after the last reply, automatic mail
+            * not counted */
+           "waiting_since = (SELECT min(m.created_at) FROM messages m LEFT JOIN mail_messages e "
+           "ON e.message_id = m.id WHERE m.conversation_id = ?1 AND m.direction = 'in' "
+           "AND m.id > coalesce((SELECT max(id) FROM messages WHERE conversation_id = ?1 AND "
+           "direction = 'out'), 0) AND (e.flags IS NULL OR (instr(e.flags, '\"auto_reply\"') = 0 "
+           "AND instr(e.flags, '\"bulk\"') = 0 AND instr(e.flags, '\"mailer_daemon\"') = 0))) "
+           "WHERE id = ?1");
     if (!st)
         return KP_EIO;
     sqlite3_bind_int64(st, 1, conversation_id);

@@ -1093,6 +1093,28 @@ static void test_message_move(void **state)
     assert_string_equal(kp_json_str(c, "preview"), "Erste Frage");
     json_decref(c);
 
+    /* waiting times follow: an inbound message after the reply moves out, and the conversation
+     * waits for nothing any more; the one it moves to waits */
+    struct kp_message_new out = {.conversation_id = a, .direction = "out", .text = "Antwort"};
+    int64_t reply = 0;
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, message_add, &out, &reply), 0);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+    int64_t m3 = mail_from(f, f->mail, "lena@example.de", "mv3@example.de", "Noch was", &r);
+    assert_int_equal(r.conversation_id, a);
+    c = conversation(s, a);
+    assert_true(json_is_string(json_object_get(c, "waiting_since")));
+    json_decref(c);
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, message_move, m3, b, &from), 0);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+    c = conversation(s, a);
+    assert_true(json_is_null(json_object_get(c, "waiting_since")));
+    json_decref(c);
+    c = conversation(s, b);
+    assert_true(json_is_string(json_object_get(c, "waiting_since")));
+    json_decref(c);
+
     /* a message of another channel moves as well (it has no email part to mark) */
     struct kp_inbound api = {.inbox_id = f->api,
                              .channel = "api",
@@ -1104,7 +1126,7 @@ static void test_message_move(void **state)
     assert_int_equal(KP_STORE(s, message_move, r.message_id, a, &from), 0);
     assert_int_equal(KP_STORE0(s, commit), 0);
     assert_int_equal(from, r.conversation_id);
-    assert_int_equal(message_count(s, a), 2);
+    assert_int_equal(message_count(s, a), 3); /* the first question, the reply, this one */
     assert_int_equal(message_count(s, r.conversation_id), 0);
     c = conversation(s, a);
     assert_string_equal(kp_json_str(c, "preview"), "Per Shop");

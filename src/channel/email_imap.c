@@ -15,7 +15,7 @@
 #include <curl/curl.h>
 #include <poll.h>
 
-enum { TICK_MS = 500, REFRESH_MS = 5000, PARALLEL = 2, LINE_MAX_BYTES = 65536 };
+enum { TICK_MS = 500, REFRESH_MS = 1000, PARALLEL = 2, LINE_MAX_BYTES = 65536 };
 
 /* ---- a small IMAP session over libcurl's connection ---- */
 
@@ -267,6 +267,7 @@ struct fetched {
 
 struct poll_run {
     struct kp_email_fetcher *owner;
+    struct imap imap; /* the session of the fetch, kept for the marking */
     struct kp_mail_inbox box;
     char folder[KP_MAIL_URL_MAX + 1];
     int64_t uidvalidity, last_uid;
@@ -298,22 +299,36 @@ struct kp_email_fetcher {
     int64_t refreshed_ms;
 };
 
-/* UIDs above last_uid, ascending, at most cap (from "* n FETCH (UID u)" lines). */
-static size_t parse_uids(const struct kp_buf *text, int64_t last_uid, int64_t *uids, size_t cap,
-                         bool *more)
+/* The number after key ("UID ", "RFC822.SIZE ") within [a, b), -1 when it is not there. */
+static int64_t item_value(const char *a, const char *b, const char *key)
 {
-    size_t n = 0;
-    for (const char *p = text->len ? strstr(text->data, "(UID ") : NULL; p;
-         p = strstr(p + 5, "(UID ")) {
-        int64_t uid = strtoll(p + 5, NULL, 10);
+    size_t k = strlen(key);
+    const char *p = b - a >= (ptrdiff_t)k ? memmem(a, (size_t)(b - a), key, k) : NULL;
+    return p ? strtoll(p + k, NULL, 10) : -1;
+}
+
+/* From "* n FETCH (UID u RFC822.SIZE s)" lines: the UIDs above last_uid (ascending, as servers
+ * answer) that make the next batch - at most KP_IMAP_BATCH mails, and the bytes of
+ * KP_IMAP_BATCH_BYTES (at least one mail); *more when others wait. */
+static size_t pick_batch(const struct kp_buf *text, int64_t last_uid, int64_t *uids, bool *more)
+{
+    size_t n = 0, bytes = 0;
+    const char *p = text->data, *end = text->data + text->len;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        int64_t uid = item_value(p, line_end, "UID "), size = item_value(p, line_end, "SIZE ");
+        p = eol ? eol + 1 : NULL;
         if (uid <= last_uid)
             continue;
-        if (n == cap) {
+        if (n == KP_IMAP_BATCH ||
+            (n > 0 && bytes + (size_t)(size > 0 ? size : 0) > KP_IMAP_BATCH_BYTES)) {
             *more = true;
             break;
         }
+        bytes += (size_t)(size > 0 ? size : 0);
         size_t i = n++;
-        while (i > 0 && uids[i - 1] > uid) { /* servers answer in order; keep it sorted */
+        while (i > 0 && uids[i - 1] > uid) {
             uids[i] = uids[i - 1];
             i--;
         }
@@ -322,41 +337,56 @@ static size_t parse_uids(const struct kp_buf *text, int64_t last_uid, int64_t *u
     return n;
 }
 
-static int fetch_one(struct imap *m, struct fetched *f)
+/* Walks "* n FETCH (UID u BODY[] {len}\r\n<len bytes>)\r\n" answers (the UID may also follow
+ * the literal) into out[], copying each mail; returns how many. */
+static size_t take_bodies(const struct kp_buf *text, struct fetched *out, size_t cap)
 {
-    struct imap_reply r;
-    int rc = imap_cmd(m, &r, "UID FETCH %lld (UID BODY.PEEK[])", (long long)f->uid);
-    if (!rc) {
-        /* "* n FETCH (UID u BODY[] {len}\r\n<bytes>)\r\n" */
-        const char *open = r.text.len ? strstr(r.text.data, "BODY[] {") : NULL;
-        const char *crlf = open ? strstr(open, "}\r\n") : NULL;
-        size_t len = open ? (size_t)strtoull(open + 8, NULL, 10) : 0;
-        if (crlf && (size_t)(crlf + 3 - r.text.data) + len <= r.text.len) {
-            f->raw = kp_xmalloc(len + 1);
-            memcpy(f->raw, crlf + 3, len);
-            f->len = len;
-        } else {
-            snprintf(m->error, sizeof(m->error), "UID %lld has no body in the answer",
-                     (long long)f->uid);
-            rc = KP_ENOTFOUND; /* deleted meanwhile: skipped */
+    size_t n = 0;
+    const char *p = text->data, *end = text->data + text->len;
+    while (p && p < end && n < cap) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            break;
+        const char *body = memmem(p, (size_t)(eol - p), "BODY[] {", 8);
+        if (!body) {
+            p = eol + 1;
+            continue;
         }
+        size_t len = (size_t)strtoull(body + 8, NULL, 10);
+        const char *data = eol + 1;
+        if (len > (size_t)(end - data))
+            break;
+        const char *tail = data + len, *tail_eol = memchr(tail, '\n', (size_t)(end - tail));
+        if (!tail_eol)
+            tail_eol = end;
+        int64_t uid = item_value(p, body, "UID ");
+        if (uid < 0)
+            uid = item_value(tail, tail_eol, "UID ");
+        if (uid > 0) {
+            struct fetched *f = &out[n++];
+            f->uid = uid;
+            f->raw = kp_xmalloc(len + 1);
+            memcpy(f->raw, data, len);
+            f->len = len;
+        }
+        p = tail_eol < end ? tail_eol + 1 : NULL;
     }
-    reply_release(&r);
-    return rc;
+    return n;
 }
 
+/* Reads the next batch read-only; the session stays open in p->imap for the marking. */
 static void fetch_work(uv_work_t *w)
 {
     struct poll_run *p = w->data;
-    struct imap m;
-    if (imap_open(&m, &p->box, p->owner->ca_file, p->folder, sizeof(p->folder))) {
-        snprintf(p->error, sizeof(p->error), "%s", m.error);
+    struct imap *m = &p->imap;
+    if (imap_open(m, &p->box, p->owner->ca_file, p->folder, sizeof(p->folder))) {
+        snprintf(p->error, sizeof(p->error), "%s", m->error);
         return;
     }
     char q[2 * KP_MAIL_URL_MAX + 3];
     quote(q, sizeof(q), p->folder);
     struct imap_reply r;
-    int rc = imap_cmd(&m, &r, "EXAMINE %s", q);
+    int rc = imap_cmd(m, &r, "EXAMINE %s", q);
     int64_t validity = rc ? 0 : response_code(&r.text, "UIDVALIDITY");
     reply_release(&r);
     p->last_uid = validity == p->box.imap_uidvalidity ? p->box.imap_last_uid : 0;
@@ -364,34 +394,32 @@ static void fetch_work(uv_work_t *w)
     int64_t uids[KP_IMAP_BATCH];
     size_t n = 0;
     if (!rc) {
-        rc = imap_cmd(&m, &r, "UID FETCH %lld:* (UID)", (long long)p->last_uid + 1);
+        rc = imap_cmd(m, &r, "UID FETCH %lld:* (UID RFC822.SIZE)", (long long)p->last_uid + 1);
         if (!rc)
-            n = parse_uids(&r.text, p->last_uid, uids, KP_IMAP_BATCH, &p->more);
+            n = pick_batch(&r.text, p->last_uid, uids, &p->more);
         reply_release(&r);
     }
     p->mails = kp_xcalloc(n + 1, sizeof(*p->mails));
-    size_t bytes = 0, done = 0;
-    for (; !rc && done < n && bytes < KP_IMAP_BATCH_BYTES; done++) {
-        struct fetched *f = &p->mails[p->n];
-        f->uid = uids[done];
-        int frc = fetch_one(&m, f);
-        if (frc == KP_ENOTFOUND)
-            continue;
-        if ((rc = frc))
-            break;
-        kp_email_prepare(&f->in, p->box.inbox_id, NULL, f->raw, f->len);
-        bytes += f->len;
-        p->n++;
+    if (!rc && n) {
+        struct kp_buf set;
+        kp_buf_init(&set, 0);
+        for (size_t i = 0; i < n; i++)
+            kp_buf_printf(&set, "%s%lld", i ? "," : "", (long long)uids[i]);
+        rc = imap_cmd(m, &r, "UID FETCH %s (UID BODY.PEEK[])", set.data);
+        kp_buf_release(&set);
+        if (!rc)
+            p->n = take_bodies(&r.text, p->mails, n);
+        reply_release(&r);
     }
-    if (!rc && done)
-        p->last_uid = uids[done - 1]; /* the skipped ones, too: they are gone */
-    if (!rc && done < n)
-        p->more = true;
+    for (size_t i = 0; !rc && i < p->n; i++)
+        kp_email_prepare(&p->mails[i].in, p->box.inbox_id, NULL, p->mails[i].raw, p->mails[i].len);
+    if (!rc && n)
+        p->last_uid = uids[n - 1]; /* those not answered, too: they were deleted meanwhile */
     if (rc) {
-        snprintf(p->error, sizeof(p->error), "%s", m.error);
+        snprintf(p->error, sizeof(p->error), "%s", m->error);
         p->more = false;
+        imap_close(m);
     }
-    imap_close(&m);
 }
 
 static int store_run(struct kp_store *s, void *ctx)
@@ -412,47 +440,47 @@ static void mark_work(uv_work_t *w)
 {
     struct poll_run *p = w->data;
     p->mark_failed = false;
-    if (!p->n && !p->mark_pending)
+    if ((!p->n && !p->mark_pending) || !p->last_uid) {
+        imap_close(&p->imap);
         return;
-    if (!p->last_uid)
-        return;
+    }
     struct kp_buf set;
     kp_buf_init(&set, 0);
     if (p->mark_pending)
         kp_buf_printf(&set, "1:%lld", (long long)p->last_uid);
     for (size_t i = 0; !p->mark_pending && i < p->n; i++)
         kp_buf_printf(&set, "%s%lld", i ? "," : "", (long long)p->mails[i].uid);
-    struct imap m;
+    struct imap *m = &p->imap;
     char q[2 * KP_MAIL_URL_MAX + 3], target[2 * KP_MAIL_URL_MAX + 3];
     struct imap_reply r;
-    int rc = imap_open(&m, &p->box, p->owner->ca_file, p->folder, sizeof(p->folder));
+    int rc = m->curl ? 0 : imap_open(m, &p->box, p->owner->ca_file, p->folder, sizeof(p->folder));
     if (!rc) {
         quote(q, sizeof(q), p->folder);
-        rc = imap_cmd(&m, &r, "SELECT %s", q);
+        rc = imap_cmd(m, &r, "SELECT %s", q);
         reply_release(&r);
     }
     const char *after = p->box.imap_after;
     if (!rc && strncmp(after, "move:", 5) == 0) {
         quote(target, sizeof(target), after + 5);
-        rc = imap_cmd(&m, &r, "UID MOVE %s %s", set.data, target);
+        rc = imap_cmd(m, &r, "UID MOVE %s %s", set.data, target);
         reply_release(&r);
     } else if (!rc && strcmp(after, "delete") == 0) {
-        rc = imap_cmd(&m, &r, "UID STORE %s +FLAGS.SILENT (\\Deleted)", set.data);
+        rc = imap_cmd(m, &r, "UID STORE %s +FLAGS.SILENT (\\Deleted)", set.data);
         reply_release(&r);
         if (!rc) {
-            rc = imap_cmd(&m, &r, "UID EXPUNGE %s", set.data);
+            rc = imap_cmd(m, &r, "UID EXPUNGE %s", set.data);
             reply_release(&r);
         }
     } else if (!rc) {
-        rc = imap_cmd(&m, &r, "UID STORE %s +FLAGS.SILENT (\\Seen)", set.data);
+        rc = imap_cmd(m, &r, "UID STORE %s +FLAGS.SILENT (\\Seen)", set.data);
         reply_release(&r);
     }
     if (rc) {
         kp_log_warn("inbox %lld: cannot mark imported mails on the IMAP server yet: %s",
-                    (long long)p->box.inbox_id, m.error);
+                    (long long)p->box.inbox_id, m->error);
         p->mark_failed = true;
     }
-    imap_close(&m);
+    imap_close(m);
     kp_buf_release(&set);
 }
 
@@ -466,6 +494,8 @@ static struct inbox_state *state_of(struct kp_email_fetcher *f, int64_t inbox_id
 
 static void run_free(struct poll_run *p)
 {
+    if (p->imap.curl) /* the store failed: no marking, just hang up */
+        curl_easy_cleanup(p->imap.curl);
     for (size_t i = 0; i < p->n; i++)
         kp_email_in_release(&p->mails[i].in);
     for (size_t i = 0; i < p->n; i++)
@@ -474,18 +504,24 @@ static void run_free(struct poll_run *p)
     free(p);
 }
 
+static void start_poll(struct kp_email_fetcher *f, struct inbox_state *st);
+
+/* A poll is over: the next one of the inbox after imap_poll_s, or at once when more waits. */
 static void run_end(struct poll_run *p)
 {
     struct kp_email_fetcher *f = p->owner;
     struct inbox_state *st = state_of(f, p->box.inbox_id);
+    bool again = st && p->more && !p->store_rc && !f->stopping;
     if (st) {
         st->running = false;
         if (!p->store_rc)
             st->mark_pending = p->mark_failed;
-        st->next_ms = kp_clock_now_ms() + (p->more && !p->store_rc ? 0 : p->box.imap_poll_s * 1000);
+        st->next_ms = kp_clock_now_ms() + (again ? 0 : p->box.imap_poll_s * 1000);
     }
     f->running--;
     run_free(p);
+    if (again)
+        start_poll(f, st);
 }
 
 static void mark_done(uv_work_t *w, int status)

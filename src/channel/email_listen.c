@@ -34,6 +34,8 @@ struct session {
     struct session *prev, *next;
     int handles_open;
     bool closing, reading, eof;
+    bool corked; /* replies collect in out until uncork: one write per read */
+    struct kp_buf out;
     enum phase phase;
     int errors;
     char line[KP_SMTP_LINE_MAX + 1];
@@ -101,6 +103,25 @@ static void send_text(struct session *s, const char *text, size_t len)
     }
 }
 
+/* Sends the replies collected while corked. */
+static void flush(struct session *s)
+{
+    if (s->out.len)
+        send_text(s, s->out.data, s->out.len);
+    kp_buf_reset(&s->out);
+}
+
+static void cork(struct session *s)
+{
+    s->corked = true;
+}
+
+static void uncork(struct session *s)
+{
+    s->corked = false;
+    flush(s);
+}
+
 static void reply(struct session *s, const char *fmt, ...) KP_PRINTF(2, 3);
 static void reply(struct session *s, const char *fmt, ...)
 {
@@ -113,7 +134,10 @@ static void reply(struct session *s, const char *fmt, ...)
         return;
     size_t len = (size_t)n < sizeof(text) - 2 ? (size_t)n : sizeof(text) - 3;
     memcpy(text + len, "\r\n", 2);
-    send_text(s, text, len + 2);
+    if (s->out.len > 32768)
+        flush(s);
+    if (!s->corked || kp_buf_append(&s->out, text, len + 2))
+        send_text(s, text, len + 2);
 }
 
 static void maybe_free(struct listener *l)
@@ -136,6 +160,7 @@ static void on_closed(uv_handle_t *h)
         s->next->prev = s->prev;
     l->n_sessions--;
     l->buffered -= s->mail_cap;
+    kp_buf_release(&s->out);
     free(s->mail);
     free(s->pending);
     free(s);
@@ -168,6 +193,7 @@ static void reply_close(struct session *s, const char *text)
     if (s->closing)
         return;
     reply(s, "%s", text);
+    flush(s);
     uv_shutdown_t *req = kp_xmalloc(sizeof(*req));
     req->data = s;
     if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) != 0) {
@@ -232,11 +258,13 @@ static void on_stored(void *ctx, int rc)
     const char *answer = rc ? "451 4.3.0 cannot store the message now, try again later"
                             : "250 2.0.0 message accepted";
     size_t replies = s->l->cfg.lmtp ? s->n_rcpt : 1;
+    cork(s);
     for (size_t i = 0; i < replies; i++)
         reply(s, "%s", answer);
     s->phase = READY;
     reset_transaction(s);
     if (s->eof) {
+        uncork(s);
         session_close(s);
         return;
     }
@@ -248,6 +276,7 @@ static void on_stored(void *ctx, int rc)
     if (pending)
         process(s, pending, n);
     free(pending);
+    uncork(s);
     if (s->phase != STORING)
         start_reading(s);
 }
@@ -528,7 +557,9 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     if (n == 0 || s->closing)
         return;
     arm(s);
+    cork(s);
     process(s, buf->base, (size_t)n);
+    uncork(s);
     if (s->phase == STORING && s->reading) {
         uv_read_stop(stream); /* back-pressure until the mail is stored */
         s->reading = false;
@@ -559,10 +590,12 @@ static void on_connection(uv_stream_t *ls, int status)
         l->sessions->prev = s;
     l->sessions = s;
     l->n_sessions++;
+    kp_buf_init(&s->out, 0);
     if (uv_accept(ls, (uv_stream_t *)&s->tcp) != 0) {
         session_close(s);
         return;
     }
+    uv_tcp_nodelay(&s->tcp, 1); /* pipelined answers must not wait for the client's ACK */
     if (l->n_sessions > (size_t)l->cfg.max_connections) {
         reply_close(s, "421 4.7.0 too many connections, try again later");
         return;

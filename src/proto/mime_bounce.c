@@ -621,6 +621,8 @@ static bool prose_is_bounce(const struct kp_mail *m)
     bool automatic = daemon || (m->flags & KP_MAIL_AUTO) || !m->from_addr ||
                      sender_looks_automatic(m->from_addr);
     bool subject = subject_says_bounce(m->subject);
+    if (!subject && !automatic)
+        return false; /* a person's mail: no need to read all of it for bounce wording */
     int wording = bounce_wording(m->text ? m->text : "");
     if (daemon && (subject || wording))
         return true;

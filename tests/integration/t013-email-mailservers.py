@@ -329,3 +329,35 @@ def test_smtp_auth_with_the_inbox_credentials(srv):
         "delivery"]["state"] == "failed" and reply_delivery(admin, cid, wrong["id"]))
     check("535" in failed["delivery"]["error"] or "Login denied" in failed["delivery"]["error"],
           "the reason names the refused login: %r" % failed["delivery"]["error"])
+
+
+@kp.timeout(120)
+def test_imap_after_import_move_or_delete(srv):
+    """imap_after move:FOLDER moves imported mails there; delete removes them; both only after
+    they are stored."""
+    dov = mailsrv.Dovecot(os.path.join(srv.root, "dovecot"))
+    for user in ("mover", "deleter"):
+        for i in range(5):
+            dov.deliver(user, ("From: kunde@customer.test\r\nSubject: %s %d\r\n"
+                               "Message-ID: <%s%d@customer.test>\r\n\r\nHallo\r\n"
+                               % (user, i, user, i)).encode())
+    imap = dov.imap_login("mover")
+    try:
+        eq(imap.create("Erledigt")[0], "OK", "create the target folder")
+    finally:
+        imap.logout()
+    admin = srv.admin()
+    boxes = {}
+    for user, after in (("mover", "move:Erledigt"), ("deleter", "delete")):
+        inbox = admin.post("/api/v1/inboxes", {"name": user, "channel": "email"})
+        admin.put("/api/v1/inboxes/%d/email" % inbox["id"], {
+            "address": "%s@shop.test" % user,
+            "imap_url": "imap://127.0.0.1:%d/INBOX" % dov.imap_port, "imap_user": user,
+            "imap_password": mailsrv.PASSWORD, "imap_poll_s": 1, "imap_after": after})
+        boxes[user] = inbox["id"]
+    for user, inbox_id in boxes.items():
+        wait_for("5 mails of %s" % user, lambda: len(conversations(admin, inbox_id)) == 5)
+    wait_for("the INBOXes emptied", lambda: dov.count("mover") == 0 and dov.count("deleter") == 0)
+    eq(dov.count("mover", "Erledigt"), 5, "moved mails in the target folder")
+    time.sleep(2)  # more polls: nothing is imported twice from the moved mails
+    eq([len(conversations(admin, i)) for i in boxes.values()], [5, 5], "conversations")

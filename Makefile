@@ -79,7 +79,7 @@ $(TSAN_BUILD)/build.ninja:
 tsan-integration: $(TSAN_BUILD)/build.ninja web-deps
 	ninja -C $(TSAN_BUILD) knotenpunkt
 	@if $(TSAN_BUILD)/knotenpunkt version >/dev/null 2>&1; then \
-	  TSAN_OPTIONS=report_signal_unsafe=0 KP_SANITIZED=1 \
+	  TSAN_OPTIONS="report_signal_unsafe=0 suppressions=$(CURDIR)/tests/tsan.supp" KP_SANITIZED=1 \
 	    python3 tests/integration/run.py $(TSAN_BUILD)/knotenpunkt; \
 	else echo "tsan: ThreadSanitizer cannot run on this machine, skipped"; fi
 

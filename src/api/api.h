@@ -115,6 +115,8 @@ int kp_call_websocket(struct kp_call *call);
 /* Allocates in the call's arena. */
 void *kp_call_alloc(struct kp_call *call, size_t n);
 enum { KP_API_MAX_ATTACHMENTS = 10 };
+/* s has no control characters (line breaks included): for values that end up in headers. */
+bool kp_api_printable(const char *s);
 /* The attachment bytes one request can carry: max_attachment, or less when the request body
  * limit (base64 in JSON) allows less. */
 size_t kp_api_attachment_limit(const struct kp_api *api);

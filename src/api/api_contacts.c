@@ -120,6 +120,11 @@ static int check_identity(struct kp_call *call, json_t *ident)
                       "identity kind and value must not be empty");
         return -1;
     }
+    if (!kp_api_printable(kp_json_str(ident, "value"))) {
+        kp_call_error(call, 400, "invalid_value", "identities",
+                      "identity values must not contain control characters");
+        return -1;
+    }
     return 0;
 }
 

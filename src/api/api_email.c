@@ -95,6 +95,14 @@ static bool valid_url(const char *u, const char *scheme, const char *tls_scheme)
                    strcspn(u, " \t\r\n") == strlen(u));
 }
 
+static bool ascii_printable(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return false;
+    return true;
+}
+
 static void copy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
@@ -161,6 +169,19 @@ static void settings_put(struct kp_call *call)
         (strncmp(in->imap_after, "move:", 5) || !in->imap_after[5])) {
         kp_call_error(call, 400, "invalid_value", "imap_after",
                       "imap_after must be seen, delete or move:FOLDER");
+        return;
+    }
+    /* folder names go to the server as they are: IMAP's modified UTF-7 is not written here */
+    if (!ascii_printable(in->imap_after) || !ascii_printable(in->imap_url)) {
+        kp_call_error(call, 400, "invalid_value", "imap_after",
+                      "IMAP folder names (in imap_url and imap_after) must be printable ASCII");
+        return;
+    }
+    if (!kp_api_printable(in->smtp_user) || !kp_api_printable(in->imap_user) ||
+        !kp_api_printable(in->display_name) || !kp_api_printable(in->smtp_password) ||
+        !kp_api_printable(in->imap_password)) {
+        kp_call_error(call, 400, "invalid_value", NULL,
+                      "names, users and passwords must not contain control characters");
         return;
     }
     w->actor = call->auth.who.agent_id;

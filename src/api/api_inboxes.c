@@ -392,6 +392,11 @@ static void ingest(struct kp_call *call)
                       "sender kind must be lowercase letters, digits or '_' and value non-empty");
         return;
     }
+    if (!kp_api_printable(in->identity_value)) {
+        kp_call_error(call, 400, "invalid_value", "sender.value",
+                      "sender value must not contain control characters");
+        return;
+    }
     if (in->idempotency_key && (!in->idempotency_key[0] || strlen(in->idempotency_key) > 200)) {
         kp_call_error(call, 400, "invalid_value", "Idempotency-Key",
                       "Idempotency-Key must have 1 to 200 characters");

@@ -425,6 +425,11 @@ int kp_call_attachments(struct kp_call *call, json_t *list, struct kp_attachment
                           "attachment data must be standard base64");
             return -1;
         }
+        if (!kp_api_printable(kp_json_str(a, "filename"))) {
+            kp_call_error(call, 400, "invalid_value", "attachments",
+                          "file names must not contain control characters");
+            return -1;
+        }
         out[i] = (struct kp_attachment_new){kp_json_str(a, "filename"),
                                             kp_json_str(a, "content_type"), bin, len, NULL};
     }
@@ -438,4 +443,12 @@ size_t kp_api_attachment_limit(const struct kp_api *api)
     size_t max = api->limits.max_attachment_bytes, body = api->limits.max_body_bytes;
     size_t fits = body > 2048 ? (body - 2048) / 4 * 3 : 0;
     return body && fits < max ? fits : max;
+}
+
+bool kp_api_printable(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
 }

@@ -116,7 +116,7 @@ int kp_config_set(struct kp_config *c, const char *key, const char *v, char *err
     } else if (strcmp(key, "smtp_listen") == 0) {
         return parse_listen(key, v, true, c->smtp_host, &c->smtp_port, err, cap);
     } else if (strcmp(key, "mail_max_size") == 0) {
-        rc = parse_num(v, 1024, 1LL << 30, &n);
+        rc = parse_num(v, 1024, 256LL << 20, &n); /* the listener holds 512 MiB of mail at most */
         c->mail_max_size = (size_t)n;
     } else if (strcmp(key, "mail_retry_ms") == 0) {
         rc = parse_num(v, 10, 86400000, &n);

@@ -95,6 +95,10 @@ static const char *config_file(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Before any thread: the email channel's blocking mail I/O and MIME parsing share libuv's
+     * worker pool with password hashing and language detection, so it gets more threads than
+     * libuv's 4. */
+    setenv("UV_THREADPOOL_SIZE", "16", 0);
     if (sodium_init() < 0) {
         fprintf(stderr, "knotenpunkt: cannot initialise libsodium\n");
         return 1;

@@ -187,14 +187,15 @@ static int find_thread(struct kp_store *s, struct kp_email_in *e, int64_t *conv,
 {
     *conv = 0;
     for (size_t i = 0; i < e->n_thread_ids; i++) {
-        int rc = KP_STORE(s, mail_thread, e->inbox_id, e->thread_ids[i], 0, conv);
+        int rc = KP_STORE(s, mail_thread, e->inbox_id, e->thread_ids[i], 0, NULL, conv);
         if (rc != KP_ENOTFOUND) {
             *rule = e->thread_rules[i];
             return rc;
         }
     }
     if (e->subject_tag) {
-        int rc = KP_STORE(s, mail_thread, e->inbox_id, NULL, e->subject_tag, conv);
+        int rc =
+            KP_STORE(s, mail_thread, e->inbox_id, NULL, e->subject_tag, e->meta.from_addr, conv);
         if (rc != KP_ENOTFOUND) {
             *rule = "subject_tag";
             return rc;
@@ -214,8 +215,10 @@ static int acknowledge(struct kp_store *s, struct kp_email_in *e)
     if (rc == KP_ENOTFOUND || (!rc && !box->autoreply[0]) || !e->meta.from_addr)
         return 0;
     bool allowed = false;
-    if (rc || (rc = KP_STORE(s, mail_autoreply_allowed, e->inbox_id, e->meta.from_addr,
-                             kp_clock_now_ms(), KP_EMAIL_AUTOREPLY_WINDOW_MS, &allowed)))
+    /* counted per address it goes to: Reply-To when the mail has one */
+    const char *to = e->meta.reply_to ? e->meta.reply_to : e->meta.from_addr;
+    if (rc || (rc = KP_STORE(s, mail_autoreply_allowed, e->inbox_id, to, kp_clock_now_ms(),
+                             KP_EMAIL_AUTOREPLY_WINDOW_MS, &allowed)))
         return rc;
     if (!allowed)
         return 0;
@@ -261,14 +264,29 @@ int kp_email_store(struct kp_store *s, struct kp_email_in *e)
 
 /* ---- replies ---- */
 
+bool kp_email_plain_address(const char *a)
+{
+    const char *at = strrchr(a, '@');
+    if (!at || at == a || !at[1] || strlen(a) > KP_MAIL_ADDRESS_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || strchr("<>,;\"()[]\\", *p))
+            return false;
+    return true;
+}
+
 static const char *reply_subject(struct kp_arena *a, const char *subject, int64_t conv)
 {
     if (!subject || !subject[0])
         subject = "Your inquiry";
     bool re = strncasecmp(subject, "re:", 3) == 0 || strncasecmp(subject, "aw:", 3) == 0;
     bool tagged = subject_tag(subject) == conv;
-    return kp_arena_printf(a, "%s%s%s", re ? "" : "Re: ", subject,
-                           tagged ? "" : kp_arena_printf(a, " [#%lld]", (long long)conv));
+    char *out = kp_arena_printf(a, "%s%s%s", re ? "" : "Re: ", subject,
+                                tagged ? "" : kp_arena_printf(a, " [#%lld]", (long long)conv));
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' '; /* one line */
+    return out;
 }
 
 /* The newest max ids of a space-separated list. */
@@ -295,7 +313,7 @@ int kp_email_queue_reply(struct kp_store *s, int64_t conversation_id, int64_t me
         return 0;
     }
     const char *address = kp_json_str(ctx, "address"), *recipient = kp_json_str(ctx, "recipient");
-    if (!address || !recipient) {
+    if (!address || !recipient || !kp_email_plain_address(recipient)) {
         json_decref(ctx);
         return KP_ECONFLICT;
     }
@@ -328,19 +346,16 @@ int kp_email_queue_reply(struct kp_store *s, int64_t conversation_id, int64_t me
 
 static bool loopback_host(const char *url)
 {
-    const char *h = strstr(url, "://");
-    h = h ? h + 3 : url;
-    const char *at = strchr(h, '@');
-    const char *slash = strchr(h, '/');
-    if (at && (!slash || at < slash))
-        h = at + 1;
-    static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
-    for (size_t i = 0; i < KP_ARRAY_LEN(local); i++) {
-        size_t n = strlen(local[i]);
-        if (strncmp(h, local[i], n) == 0 && (h[n] == ':' || h[n] == '/' || !h[n]))
-            return true;
-    }
-    return false;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool local = false;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        local = strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0 ||
+                strcmp(host, "[::1]") == 0;
+    curl_free(host);
+    curl_url_cleanup(u);
+    return local;
 }
 
 long kp_email_tls(const char *url, bool credentials)

@@ -64,6 +64,10 @@ void kp_email_prepare(struct kp_email_in *e, int64_t inbox_id, const char *envel
 int kp_email_store(struct kp_store *s, struct kp_email_in *e);
 void kp_email_in_release(struct kp_email_in *e);
 
+/* a is a bare address (local@domain) that can go into an SMTP envelope and a header as it is:
+ * no spaces, control characters, brackets or separators. */
+bool kp_email_plain_address(const char *a);
+
 /* In the writer job that added message_id (direction out) to the conversation: queues it for
  * sending when its channel (channel, else the conversation's) is email. KP_ECONFLICT when it
  * should go by email but there is no inbox that can send or no address to send to. */

@@ -21,6 +21,7 @@ enum { TICK_MS = 500, REFRESH_MS = 1000, PARALLEL = 2, LINE_MAX_BYTES = 65536 };
 
 struct imap {
     CURL *curl;
+    uint64_t deadline; /* uv_hrtime() by which the current command must be answered */
     curl_socket_t fd;
     char in[16384];
     size_t in_len, in_off;
@@ -51,7 +52,7 @@ static int imap_fill(struct imap *m)
             return KP_EIO;
         }
         struct pollfd p = {.fd = m->fd, .events = POLLIN};
-        if (poll(&p, 1, KP_IMAP_TIMEOUT_MS) <= 0) {
+        if (uv_hrtime() > m->deadline || poll(&p, 1, KP_IMAP_TIMEOUT_MS) <= 0) {
             snprintf(m->error, sizeof(m->error), "the IMAP server did not answer");
             return KP_EIO;
         }
@@ -117,24 +118,38 @@ static int imap_cmd(struct imap *m, struct imap_reply *r, const char *fmt, ...)
 {
     kp_buf_init(&r->text, KP_IMAP_MAIL_MAX * 2);
     r->status[0] = r->line[0] = '\0';
-    char cmd[1200], tag[16];
+    char tag[16];
     snprintf(tag, sizeof(tag), "K%u", ++m->tag);
-    int n = snprintf(cmd, sizeof(cmd), "%s ", tag);
-    va_list ap;
+    m->deadline = uv_hrtime() + (uint64_t)KP_IMAP_COMMAND_MAX_S * 1000000000u;
+    /* UID sets can be long: the command is built in a buffer of its own */
+    struct kp_buf cmd;
+    kp_buf_init(&cmd, 1 << 20);
+    va_list ap, again;
     va_start(ap, fmt);
-    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n - 2, fmt, ap);
+    va_copy(again, ap);
+    int body_len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(cmd) - 2)
+    size_t body_cap = body_len > 0 ? (size_t)body_len + 1 : 1;
+    char *body = kp_xmalloc(body_cap);
+    vsnprintf(body, body_cap, fmt, again);
+    va_end(again);
+    int rc = kp_buf_printf(&cmd, "%s %s\r\n", tag, body);
+    free(body);
+    if (rc) {
+        kp_buf_release(&cmd);
+        snprintf(m->error, sizeof(m->error), "an IMAP command would be too long");
         return KP_ETOOBIG;
-    memcpy(cmd + n, "\r\n", 2);
-    if (imap_send(m, cmd, (size_t)n + 2)) {
+    }
+    rc = imap_send(m, cmd.data, cmd.len);
+    kp_buf_release(&cmd);
+    if (rc) {
         snprintf(m->error, sizeof(m->error), "cannot send to the IMAP server");
         return KP_EIO;
     }
     size_t tag_len = strlen(tag);
     for (;;) {
         size_t start;
-        int rc = imap_read_line(m, &r->text, &start);
+        rc = imap_read_line(m, &r->text, &start);
         if (rc)
             return rc;
         const char *line = r->text.data + start;
@@ -279,7 +294,7 @@ struct poll_run {
     uv_work_t work;
     struct kp_writer_job job;
     int store_rc;
-    bool mark_failed;
+    bool mark_ran, mark_failed;
 };
 
 struct inbox_state {
@@ -309,8 +324,10 @@ static int64_t item_value(const char *a, const char *b, const char *key)
 
 /* From "* n FETCH (UID u RFC822.SIZE s)" lines: the UIDs above last_uid (ascending, as servers
  * answer) that make the next batch - at most KP_IMAP_BATCH mails, and the bytes of
- * KP_IMAP_BATCH_BYTES (at least one mail); *more when others wait. */
-static size_t pick_batch(const struct kp_buf *text, int64_t last_uid, int64_t *uids, bool *more)
+ * KP_IMAP_BATCH_BYTES (at least one mail); *more when others wait; *skipped: the highest UID
+ * of a mail larger than KP_IMAP_MAIL_MAX passed over (stays 0 when none). */
+static size_t pick_batch(const struct kp_buf *text, int64_t last_uid, int64_t *uids, bool *more,
+                         int64_t *skipped)
 {
     size_t n = 0, bytes = 0;
     const char *p = text->data, *end = text->data + text->len;
@@ -321,6 +338,12 @@ static size_t pick_batch(const struct kp_buf *text, int64_t last_uid, int64_t *u
         p = eol ? eol + 1 : NULL;
         if (uid <= last_uid)
             continue;
+        if (size > KP_IMAP_MAIL_MAX) {
+            /* never fetched (it would end the session every time), so it does not hold up
+             * the mails after it; it stays on the server */
+            *skipped = uid > *skipped ? uid : *skipped;
+            continue;
+        }
         if (n == KP_IMAP_BATCH ||
             (n > 0 && bytes + (size_t)(size > 0 ? size : 0) > KP_IMAP_BATCH_BYTES)) {
             *more = true;
@@ -391,14 +414,18 @@ static void fetch_work(uv_work_t *w)
     reply_release(&r);
     p->last_uid = validity == p->box.imap_uidvalidity ? p->box.imap_last_uid : 0;
     p->uidvalidity = validity;
-    int64_t uids[KP_IMAP_BATCH];
+    int64_t uids[KP_IMAP_BATCH], skipped = 0;
     size_t n = 0;
     if (!rc) {
         rc = imap_cmd(m, &r, "UID FETCH %lld:* (UID RFC822.SIZE)", (long long)p->last_uid + 1);
         if (!rc)
-            n = pick_batch(&r.text, p->last_uid, uids, &p->more);
+            n = pick_batch(&r.text, p->last_uid, uids, &p->more, &skipped);
         reply_release(&r);
     }
+    if (skipped)
+        kp_log_warn("inbox %lld: a mail in the IMAP mailbox is larger than %d bytes and is left "
+                    "there (UID %lld)",
+                    (long long)p->box.inbox_id, KP_IMAP_MAIL_MAX, (long long)skipped);
     p->mails = kp_xcalloc(n + 1, sizeof(*p->mails));
     if (!rc && n) {
         struct kp_buf set;
@@ -415,6 +442,8 @@ static void fetch_work(uv_work_t *w)
         kp_email_prepare(&p->mails[i].in, p->box.inbox_id, NULL, p->mails[i].raw, p->mails[i].len);
     if (!rc && n)
         p->last_uid = uids[n - 1]; /* those not answered, too: they were deleted meanwhile */
+    if (!rc && skipped > p->last_uid && !p->more)
+        p->last_uid = skipped;
     if (rc) {
         snprintf(p->error, sizeof(p->error), "%s", m->error);
         p->more = false;
@@ -439,6 +468,7 @@ static int store_run(struct kp_store *s, void *ctx)
 static void mark_work(uv_work_t *w)
 {
     struct poll_run *p = w->data;
+    p->mark_ran = true;
     p->mark_failed = false;
     if ((!p->n && !p->mark_pending) || !p->last_uid) {
         imap_close(&p->imap);
@@ -446,8 +476,6 @@ static void mark_work(uv_work_t *w)
     }
     struct kp_buf set;
     kp_buf_init(&set, 0);
-    if (p->mark_pending)
-        kp_buf_printf(&set, "1:%lld", (long long)p->last_uid);
     for (size_t i = 0; !p->mark_pending && i < p->n; i++)
         kp_buf_printf(&set, "%s%lld", i ? "," : "", (long long)p->mails[i].uid);
     struct imap *m = &p->imap;
@@ -458,6 +486,26 @@ static void mark_work(uv_work_t *w)
         quote(q, sizeof(q), p->folder);
         rc = imap_cmd(m, &r, "SELECT %s", q);
         reply_release(&r);
+    }
+    if (!rc && p->mark_pending) {
+        /* every imported UID still there - but not those too large to import */
+        rc = imap_cmd(m, &r, "UID SEARCH UID 1:%lld NOT LARGER %d", (long long)p->last_uid,
+                      KP_IMAP_MAIL_MAX);
+        const char *found = rc || !r.text.len ? NULL : strstr(r.text.data, "* SEARCH");
+        for (const char *u = found ? found + 8 : NULL; u && *u == ' ';) {
+            char *end;
+            long long uid = strtoll(u + 1, &end, 10);
+            if (end == u + 1)
+                break;
+            kp_buf_printf(&set, "%s%lld", set.len ? "," : "", uid);
+            u = end;
+        }
+        reply_release(&r);
+    }
+    if (!rc && !set.len) { /* nothing (left) to mark */
+        kp_buf_release(&set);
+        imap_close(m);
+        return;
     }
     const char *after = p->box.imap_after;
     if (!rc && strncmp(after, "move:", 5) == 0) {
@@ -514,7 +562,7 @@ static void run_end(struct poll_run *p)
     bool again = st && p->more && !p->store_rc && !f->stopping;
     if (st) {
         st->running = false;
-        if (!p->store_rc)
+        if (p->mark_ran)
             st->mark_pending = p->mark_failed;
         st->next_ms = kp_clock_now_ms() + (again ? 0 : p->box.imap_poll_s * 1000);
     }

@@ -19,6 +19,7 @@ enum {
     KP_IMAP_MAIL_MAX = 64 << 20,    /* a larger literal ends the session */
     KP_IMAP_INBOXES = 256,          /* email inboxes looked at */
     KP_IMAP_TIMEOUT_MS = 30000,     /* per server answer */
+    KP_IMAP_COMMAND_MAX_S = 300,    /* per command with all its data */
 };
 
 struct kp_email_fetcher;

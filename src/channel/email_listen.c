@@ -13,9 +13,11 @@
 
 enum {
     MAX_RCPT = 100,
-    MAX_ERRORS = 20,          /* bad commands before the session is closed */
-    MAIL_BUF_KEPT = 65536,    /* a session keeps a mail buffer this large between mails */
-    BUFFERED_MAX = 512 << 20, /* mail bytes held by all sessions; past it mails get 452 */
+    MAX_ERRORS = 20,               /* bad commands before the session is closed */
+    MAIL_BUF_KEPT = 65536,         /* a session keeps a mail buffer this large between mails */
+    WRITE_QUEUE_HIGH = 256 * 1024, /* answers not taken by the client: stop reading */
+    WRITE_QUEUE_LOW = 64 * 1024,   /* ... and read again below this */
+    BUFFERED_MAX = 512 << 20,      /* mail bytes held by all sessions; past it mails get 452 */
 };
 
 struct listener;
@@ -34,7 +36,8 @@ struct session {
     struct session *prev, *next;
     int handles_open;
     bool closing, reading, eof;
-    bool corked; /* replies collect in out until uncork: one write per read */
+    bool write_blocked; /* not read while the client does not take its answers */
+    bool corked;        /* replies collect in out until uncork: one write per read */
     struct kp_buf out;
     enum phase phase;
     int errors;
@@ -80,10 +83,20 @@ struct reply {
     char text[];
 };
 
+static void start_reading(struct session *s);
+
+/* A client that sends commands without reading the answers stops being read (below) until
+ * it has taken most of them. */
 static void on_written(uv_write_t *w, int status)
 {
     (void)status;
+    struct session *s = w->handle->data;
     free(w->data);
+    if (s->write_blocked && !s->closing && s->tcp.write_queue_size < WRITE_QUEUE_LOW) {
+        s->write_blocked = false;
+        if (s->phase != STORING)
+            start_reading(s);
+    }
 }
 
 static void session_close(struct session *s);
@@ -268,6 +281,11 @@ static void on_stored(void *ctx, int rc)
         session_close(s);
         return;
     }
+    if (!s->l->listening) { /* stopping: this was the last mail of the session */
+        uncork(s);
+        reply_close(s, "421 4.3.2 shutting down, try again later");
+        return;
+    }
     arm(s);
     char *pending = s->pending;
     size_t n = s->pending_len;
@@ -358,7 +376,9 @@ static size_t feed_data(struct session *s, const char *in, size_t len)
     }
     size_t out_len = 0, used = 0;
     size_t room = (s->mail_cap < max + 1 ? s->mail_cap : max + 1) - s->mail_len;
-    int done = kp_smtp_data_feed(&s->data, in, len, s->mail + s->mail_len, room, &out_len, &used);
+    static char none[1]; /* where nothing is written when no buffer could be had */
+    char *out = s->mail ? s->mail + s->mail_len : none;
+    int done = kp_smtp_data_feed(&s->data, in, len, out, s->mail ? room : 0, &out_len, &used);
     s->mail_len += out_len;
     if (done)
         data_end(s);
@@ -560,15 +580,17 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     cork(s);
     process(s, buf->base, (size_t)n);
     uncork(s);
-    if (s->phase == STORING && s->reading) {
-        uv_read_stop(stream); /* back-pressure until the mail is stored */
+    if (s->tcp.write_queue_size > WRITE_QUEUE_HIGH && !s->closing)
+        s->write_blocked = true;
+    if ((s->phase == STORING || s->write_blocked) && s->reading) {
+        uv_read_stop(stream); /* back-pressure until the mail is stored or answers are taken */
         s->reading = false;
     }
 }
 
 static void start_reading(struct session *s)
 {
-    if (!s->reading && !s->closing) {
+    if (!s->reading && !s->closing && !s->write_blocked) {
         uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
         s->reading = true;
     }

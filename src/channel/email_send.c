@@ -90,8 +90,14 @@ static GMimeObject *attachment_part(json_t *meta, const void *data, size_t size)
     GMimePart *p = g_mime_part_new_with_type(g_mime_content_type_get_media_type(type),
                                              g_mime_content_type_get_media_subtype(type));
     g_object_unref(type);
-    const char *name = kp_json_str(meta, "filename");
-    g_mime_part_set_filename(p, name ? name : "attachment");
+    /* GMime writes the name into the headers as it is: no line breaks may get there */
+    char *name =
+        g_strdup(kp_json_str(meta, "filename") ? kp_json_str(meta, "filename") : "attachment");
+    for (char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '_';
+    g_mime_part_set_filename(p, name);
+    g_free(name);
     GMimeStream *mem = g_mime_stream_mem_new_with_buffer(data, size);
     GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
     g_mime_part_set_content(p, dw);

@@ -398,10 +398,11 @@ struct kp_store_ops {
     int (*mail_imap_mark)(struct kp_store *s, int64_t inbox_id, int64_t uidvalidity,
                           int64_t last_uid);
     /* The conversation a reply belongs to: of the message that had header_id in the inbox
-     * (when header_id is not NULL), else tag_conversation if it is in the inbox. KP_ENOTFOUND
-     * when neither. */
+     * (when header_id is not NULL), else tag_conversation if it is in the inbox and sender is
+     * an email address of its contact (anyone can write "[#1234]" in a subject).
+     * KP_ENOTFOUND when neither. */
     int (*mail_thread)(struct kp_store *s, int64_t inbox_id, const char *header_id,
-                       int64_t tag_conversation, int64_t *conversation_id);
+                       int64_t tag_conversation, const char *sender, int64_t *conversation_id);
     /* Keeps a mail that opens no conversation (kind "bounce" or "auto_reply"); message_id: the
      * outbound message a bounce reports on, 0 when none. */
     int (*mail_drop)(struct kp_store *s, int64_t inbox_id, const char *kind, const char *from,
@@ -412,10 +413,10 @@ struct kp_store_ops {
     int (*mail_bounce)(struct kp_store *s, int64_t inbox_id, const char *header_id, bool permanent,
                        const char *reason, int64_t *message_id, int64_t *conversation_id);
     /* How a reply in the conversation goes out by email: {conversation_id, channel (the
-     * conversation's), inbox_id (the conversation's email
-     * inbox, else the first that can send; null when none), address, subject, recipient (where
-     * the last inbound mail asked answers to go, else the contact's first email address; null
-     * when none), in_reply_to, refs}. */
+     * conversation's), inbox_id (the conversation's email inbox, else the first that can send;
+     * null when none), address, subject, recipient (where the last inbound mail from the
+     * conversation's contact that was not automatic asked answers to go, else the contact's
+     * first email address; null when none), in_reply_to, refs (of that mail)}. */
     int (*mail_reply_context)(struct kp_store *s, int64_t conversation_id, json_t **out);
     /* Queues message m->message_id for sending (in the transaction that added it). */
     int (*mail_queue)(struct kp_store *s, const struct kp_mail_out *m);

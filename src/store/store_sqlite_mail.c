@@ -192,7 +192,7 @@ int kp_sq_mail_imap_mark(struct kp_store *s, int64_t inbox_id, int64_t uidvalidi
 /* ---- inbound ---- */
 
 int kp_sq_mail_thread(struct kp_store *s, int64_t inbox_id, const char *header_id,
-                      int64_t tag_conversation, int64_t *conversation_id)
+                      int64_t tag_conversation, const char *sender, int64_t *conversation_id)
 {
     struct sq *q = SQ(s);
     sqlite3_stmt *st;
@@ -204,10 +204,13 @@ int kp_sq_mail_thread(struct kp_store *s, int64_t inbox_id, const char *header_i
             sqlite3_bind_int64(st, 2, inbox_id);
         }
     } else {
-        st = kp_sq_stmt(q, "SELECT id FROM conversations WHERE id = ? AND inbox_id = ?");
+        st = kp_sq_stmt(q, "SELECT c.id FROM conversations c JOIN identities i "
+                           "ON i.contact_id = c.contact_id AND i.kind = 'email' AND i.value = ?3 "
+                           "WHERE c.id = ?1 AND c.inbox_id = ?2");
         if (st) {
             sqlite3_bind_int64(st, 1, tag_conversation);
             sqlite3_bind_int64(st, 2, inbox_id);
+            kp_sq_bind_text(st, 3, sender ? sender : "");
         }
     }
     return kp_sq_step_int(q, st, conversation_id);
@@ -288,7 +291,9 @@ int kp_sq_mail_reply_context(struct kp_store *s, int64_t conversation_id, json_t
     sqlite3_stmt *st = kp_sq_stmt(
         q, "WITH last AS (SELECT e.header_id, e.refs, coalesce(e.reply_to, e.from_addr) AS "
            "answer_to FROM messages m JOIN mail_messages e ON e.message_id = m.id "
-           "WHERE m.conversation_id = ?1 AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1), "
+           "WHERE m.conversation_id = ?1 AND m.direction = 'in' AND m.author_contact_id = "
+           "(SELECT contact_id FROM conversations WHERE id = ?1) AND instr(e.flags, "
+           "'\"auto_reply\"') = 0 AND instr(e.flags, '\"bulk\"') = 0 ORDER BY m.id DESC LIMIT 1), "
            "box AS (SELECT inbox_id, address FROM mail_inboxes WHERE inbox_id = "
            "(SELECT inbox_id FROM conversations WHERE id = ?1) UNION ALL "
            "SELECT * FROM (SELECT inbox_id, address FROM mail_inboxes WHERE smtp_url <> '' "

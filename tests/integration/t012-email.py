@@ -5,6 +5,7 @@ In-Reply-To, References and the subject tag, contacts by address, broken mail ke
 flagged, the raw source, moving a message, automatic mail and bounces opening no conversation.
 Python's smtplib is the delivering mail server here; t013 has real Postfix and Dovecot."""
 import smtplib
+import time
 
 import kp
 from kp import check, eq
@@ -347,3 +348,65 @@ def test_real_world_corpus_is_taken_and_stored(srv):
         before = kept[-1]["id"]
     missing = [p for h, p in expect.items() if h not in stored]
     eq(missing, [], "corpus mails not found in the store")
+
+
+def test_a_subject_tag_from_a_stranger_opens_a_new_conversation(srv):
+    """Anyone can write "[#id]" in a subject: only the conversation's own customer threads by
+    it, so a stranger can neither join nor receive the agent's answers."""
+    admin, inbox = setup(srv)
+    deliver(srv, mail())
+    cid = conversations(admin, inbox["id"])[0]["id"]
+    deliver(srv, mail(frm="Mallory <mallory@evil.example>", subject="Re: whatever [#%d]" % cid,
+                      msgid="<x1@evil.example>"), sender="mallory@evil.example")
+    convs = conversations(admin, inbox["id"])
+    eq(len(convs), 2, "the stranger's mail opened a conversation of its own")
+    eq(admin.get("/api/v1/conversations/%d" % cid)["message_count"], 1, "nothing joined")
+
+
+def test_header_injection_is_refused(srv):
+    admin, inbox = setup(srv)
+    api = kp.make_inbox(admin, "API")
+    for value in ("bob@x.example>\r\nRCPT TO:<hidden@evil.example", "a@b.example\nX: y"):
+        st, _, body = admin.request("POST", "/api/v1/inboxes/%d/messages" % api["id"], {
+            "sender": {"kind": "email", "value": value}, "text": "hi"})
+        eq((st, body["error"]["field"]), (400, "sender.value"), "sender with a line break")
+    deliver(srv, mail())
+    cid = conversations(admin, inbox["id"])[0]["id"]
+    st, _, body = admin.request("POST", "/api/v1/conversations/%d/messages" % cid, {
+        "type": "reply", "text": "x", "attachments": [{
+            "filename": "a\r\nX-Injected: 1.txt", "content_type": "text/plain",
+            "data": "aGk="}]})
+    eq(st, 400, "an attachment name with a line break")
+
+
+@kp.timeout(60)
+def test_a_client_that_does_not_read_its_answers_is_not_read_either(srv):
+    """Commands sent without reading the answers: the server stops reading that connection
+    instead of queueing answers without end."""
+    import socket
+    setup(srv)
+
+    def rss_kb():
+        with open("/proc/%d/status" % srv.proc.pid) as f:
+            return int([l for l in f if l.startswith("VmRSS:")][0].split()[1])
+    before = rss_kb()
+    s = socket.create_connection(("127.0.0.1", srv.lmtp_port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setblocking(False)
+    chunk = b"NOOP\r\n" * 10000
+    sent, stalled = 0, 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and sent < 200 << 20:
+        try:
+            sent += s.send(chunk)
+            stalled = 0
+        except BlockingIOError:
+            stalled += 1
+            if stalled > 200:  # 2 s without progress: the server has stopped reading
+                break
+            time.sleep(0.01)
+    grown = rss_kb() - before
+    s.close()
+    check(stalled > 200, "the server kept reading %d bytes of commands whose answers were "
+          "not taken" % sent)
+    check(grown < 32 * 1024, "server memory grew by %d KB" % grown)

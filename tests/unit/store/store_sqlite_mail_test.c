@@ -482,18 +482,29 @@ static void test_mail_thread(void **state)
     struct kp_ingest_result lena, max;
     int64_t m1 = mail_from(f, f->mail, "lena@example.de", "t1@example.de", "Erste Frage", &lena);
     int64_t conv = 0;
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "t1@example.de", 0, &conv), 0);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "t1@example.de", 0, NULL, &conv), 0);
     assert_int_equal(conv, lena.conversation_id);
     /* Message-IDs belong to their inbox */
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail2, "t1@example.de", 0, &conv), KP_ENOTFOUND);
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "t9@example.de", 0, &conv), KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail2, "t1@example.de", 0, NULL, &conv),
+                     KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "t9@example.de", 0, NULL, &conv),
+                     KP_ENOTFOUND);
     /* a subject tag names a conversation of the inbox only */
     conv = 0;
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail, NULL, lena.conversation_id, &conv), 0);
+    assert_int_equal(
+        KP_STORE(s, mail_thread, f->mail, NULL, lena.conversation_id, "lena@example.de", &conv), 0);
     assert_int_equal(conv, lena.conversation_id);
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail2, NULL, lena.conversation_id, &conv),
+    assert_int_equal(
+        KP_STORE(s, mail_thread, f->mail2, NULL, lena.conversation_id, "lena@example.de", &conv),
+        KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, NULL, lena.conversation_id + 100,
+                              "lena@example.de", &conv),
                      KP_ENOTFOUND);
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail, NULL, lena.conversation_id + 100, &conv),
+    /* ... and only for a sender who is its contact: anyone can write "[#id]" in a subject */
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, NULL, lena.conversation_id,
+                              "mallory@evil.example", &conv),
+                     KP_ENOTFOUND);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, NULL, lena.conversation_id, NULL, &conv),
                      KP_ENOTFOUND);
 
     /* a mail moved to another conversation takes its thread along */
@@ -504,12 +515,12 @@ static void test_mail_thread(void **state)
     assert_int_equal(KP_STORE(s, message_move, m1, max.conversation_id, &from), 0);
     assert_int_equal(KP_STORE0(s, commit), 0);
     assert_int_equal(from, lena.conversation_id);
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "t1@example.de", 0, &conv), 0);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "t1@example.de", 0, NULL, &conv), 0);
     assert_int_equal(conv, max.conversation_id);
 
     /* our own reply's Message-ID threads the answer to it */
     queue_reply(f, lena.conversation_id, "Wir schauen nach.", "kp.1.x@kp.test", false);
-    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "kp.1.x@kp.test", 0, &conv), 0);
+    assert_int_equal(KP_STORE(s, mail_thread, f->mail, "kp.1.x@kp.test", 0, NULL, &conv), 0);
     assert_int_equal(conv, lena.conversation_id);
 }
 

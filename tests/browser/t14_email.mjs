@@ -154,8 +154,9 @@ Content-Type: text/plain; charset=utf-8
 I am out of the office until Monday (${token}-ooo).
 `,
   });
-  // 3. another customer's own conversation, then 4. a mail of his that names the first
-  // conversation's number in its subject by mistake: threaded there by the subject tag
+  // 3. another customer's own conversation, then 4. a mail of the first customer about his
+  // matter that names her conversation's number in its subject: threaded there by the subject
+  // tag (a tag counts only from the conversation's own customer), and moved by the agent
   await lmtpDeliver(lmtp, {
     from: paul,
     to: support,
@@ -170,11 +171,11 @@ Where is my invoice?
   const convA = await conversationWith(admin, inboxId, `Order ${token}`);
   const convB = await conversationWith(admin, inboxId, `Invoice ${token}-paul`);
   await lmtpDeliver(lmtp, {
-    from: paul,
+    from: erika,
     to: support,
-    data: `From: Paul Beispiel <${paul}>
+    data: `From: "Erika Muster" <${erika}>
 To: ${support}
-Subject: Invoice again [#${convA.id}]
+Subject: Invoice for Paul again [#${convA.id}]
 Message-ID: <p2.${token}@example.org>
 
 .A line with a leading dot (${token}-dot), and still no invoice.
@@ -252,7 +253,7 @@ Message-ID: <p2.${token}@example.org>
   await waitText(msg2.locator('[data-field=subject]'), 'Automatic reply: Re: Order');
   const msg3 = timeline.locator(`[data-testid=message][data-id="${m3.id}"]`);
   await waitText(msg3.getByTestId('thread-rule'), 'conversation number in the subject');
-  await waitText(msg3.locator('[data-field=from]'), paul);
+  await waitText(msg3.locator('[data-field=from]'), erika);
   await msg1.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(artifactDir, 't14_email-html-mail.png') });
 

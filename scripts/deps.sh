@@ -13,7 +13,7 @@ build=(gcc make meson ninja-build pkg-config python3 libuv1-dev libhttp-parser-d
 # (tests/corpus-licences.md)
 corpus=(libpython3.11-testsuite python3-flufl.bounce python3-dkim)
 # the private mail servers of the email channel's tests (tests/integration/mailsrv.py)
-mail=(postfix dovecot-imapd dovecot-lmtpd swaks)
+mail=(postfix dovecot-imapd dovecot-lmtpd swaks openssl)
 case "${1:-run}" in
   run)   want=("${build[@]}") ;;
   check) want=("${build[@]}" libcmocka-dev clang-format curl chromium "${mail[@]}"

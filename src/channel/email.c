@@ -234,19 +234,31 @@ static int acknowledge(struct kp_store *s, struct kp_email_in *e)
                                      &e->autoreply_ev);
 }
 
+/* A mail kept without a conversation that was kept before: nothing to do again. */
+static int kept_before(struct kp_store *s, struct kp_email_in *e, bool *seen)
+{
+    int rc = KP_STORE(s, mail_kept_seen, e->inbox_id, e->in.external_id, seen);
+    if (!rc && *seen)
+        e->outcome = KP_EMAIL_DUPLICATE;
+    return rc;
+}
+
 int kp_email_store(struct kp_store *s, struct kp_email_in *e)
 {
     memset(&e->res, 0, sizeof(e->res));
     e->autoreply_ev = (struct kp_event){0};
     e->bounce_ev = (struct kp_event){0};
+    bool seen = false;
+    int rc;
     if (e->mail.flags & KP_MAIL_BOUNCE)
-        return store_bounce(s, e);
+        return (rc = kept_before(s, e, &seen)) || seen ? rc : store_bounce(s, e);
     const char *rule;
     int64_t conv;
-    int rc = find_thread(s, e, &conv, &rule);
-    if (rc)
+    if ((rc = find_thread(s, e, &conv, &rule)))
         return rc;
     if (!conv && e->automatic) {
+        if ((rc = kept_before(s, e, &seen)) || seen)
+            return rc;
         e->outcome = KP_EMAIL_KEPT;
         return KP_STORE(s, mail_drop, e->inbox_id, "auto_reply", e->meta.from_addr, e->mail.subject,
                         "an automatic mail outside any conversation", 0, e->raw, e->len);

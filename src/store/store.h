@@ -403,6 +403,10 @@ struct kp_store_ops {
      * KP_ENOTFOUND when neither. */
     int (*mail_thread)(struct kp_store *s, int64_t inbox_id, const char *header_id,
                        int64_t tag_conversation, const char *sender, int64_t *conversation_id);
+    /* Remembers key (a Message-ID, or "sha256:" and the hash of the bytes) for a mail the inbox
+     * keeps without a conversation; *seen is true when it was remembered before (the same mail
+     * delivered again). */
+    int (*mail_kept_seen)(struct kp_store *s, int64_t inbox_id, const char *key, bool *seen);
     /* Keeps a mail that opens no conversation (kind "bounce" or "auto_reply"); message_id: the
      * outbound message a bounce reports on, 0 when none. */
     int (*mail_drop)(struct kp_store *s, int64_t inbox_id, const char *kind, const char *from,

@@ -1205,6 +1205,7 @@ const struct kp_store_ops kp_store_sqlite_ops = {
     .mail_inbox_ids = kp_sq_mail_inbox_ids,
     .mail_imap_mark = kp_sq_mail_imap_mark,
     .mail_thread = kp_sq_mail_thread,
+    .mail_kept_seen = kp_sq_mail_kept_seen,
     .mail_drop = kp_sq_mail_drop,
     .mail_bounce = kp_sq_mail_bounce,
     .mail_reply_context = kp_sq_mail_reply_context,

@@ -166,6 +166,7 @@ int kp_sq_mail_imap_mark(struct kp_store *s, int64_t inbox_id, int64_t uidvalidi
                          int64_t last_uid);
 int kp_sq_mail_thread(struct kp_store *s, int64_t inbox_id, const char *header_id,
                       int64_t tag_conversation, const char *sender, int64_t *conversation_id);
+int kp_sq_mail_kept_seen(struct kp_store *s, int64_t inbox_id, const char *key, bool *seen);
 int kp_sq_mail_drop(struct kp_store *s, int64_t inbox_id, const char *kind, const char *from,
                     const char *subject, const char *reason, int64_t message_id, const void *raw,
                     size_t len);

@@ -216,6 +216,20 @@ int kp_sq_mail_thread(struct kp_store *s, int64_t inbox_id, const char *header_i
     return kp_sq_step_int(q, st, conversation_id);
 }
 
+int kp_sq_mail_kept_seen(struct kp_store *s, int64_t inbox_id, const char *key, bool *seen)
+{
+    struct sq *q = SQ(s);
+    sqlite3_stmt *st =
+        kp_sq_stmt(q, "INSERT OR IGNORE INTO mail_kept_keys(inbox_id, key) VALUES (?, ?)");
+    if (!st)
+        return KP_EIO;
+    sqlite3_bind_int64(st, 1, inbox_id);
+    kp_sq_bind_text(st, 2, key);
+    int rc = kp_sq_exec_stmt(q, st);
+    *seen = !rc && sqlite3_changes(q->db) == 0;
+    return rc;
+}
+
 int kp_sq_mail_drop(struct kp_store *s, int64_t inbox_id, const char *kind, const char *from,
                     const char *subject, const char *reason, int64_t message_id, const void *raw,
                     size_t len)

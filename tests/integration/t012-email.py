@@ -232,6 +232,9 @@ def test_automatic_mail_and_bounces_open_no_conversation(srv):
               "Message-ID: <never-sent@shop.example>\r\nSubject: hello\r\n\r\n--r--\r\n"
               % ADDRESS).encode()
     eq(deliver(srv, bounce, sender=""), {}, "refused")
+    # delivered again (a second path, a retry): kept once
+    eq(deliver(srv, bounce, sender=""), {}, "refused")
+    eq(deliver(srv, ooo), {}, "refused")
     eq(conversations(admin, inbox["id"]), [], "conversations after automatic mail and a bounce")
     kept = admin.get("/api/v1/inboxes/%d/email/kept" % inbox["id"])["items"]
     eq(sorted(k["kind"] for k in kept), ["auto_reply", "auto_reply", "bounce"], "kept mails")

@@ -954,6 +954,17 @@ static void test_bounce_and_kept_mails(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], m1);
 
+    /* a kept mail is known by its key per inbox: delivered again, it is seen */
+    bool seen = true;
+    assert_int_equal(KP_STORE0(s, begin), 0);
+    assert_int_equal(KP_STORE(s, mail_kept_seen, f->mail, "b1@mx.example", &seen), 0);
+    assert_false(seen);
+    assert_int_equal(KP_STORE(s, mail_kept_seen, f->mail, "b1@mx.example", &seen), 0);
+    assert_true(seen);
+    assert_int_equal(KP_STORE(s, mail_kept_seen, f->mail2, "b1@mx.example", &seen), 0);
+    assert_false(seen);
+    assert_int_equal(KP_STORE0(s, commit), 0);
+
     /* mails that open no conversation are kept, newest first */
     static const char B1[] = "bounce one", B2[] = "auto\0reply", B3[] = "bounce three";
     assert_int_equal(KP_STORE0(s, begin), 0);

@@ -122,7 +122,7 @@ static void test_migrate_is_idempotent(void **state)
     struct fixture *f = *state;
     int v = 0;
     assert_int_equal(KP_STORE(f->s, migrate, &v), 0);
-    assert_int_equal(v, 4); /* 001_init .. 004_email */
+    assert_int_equal(v, 5); /* 001_init .. 005_mail_kept_keys */
     json_t *st;
     assert_int_equal(KP_STORE(f->s, stats, &st), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "agents")), 0);
@@ -875,7 +875,7 @@ static void test_reopen_keeps_data(void **state)
     assert_int_equal(kp_store_open(f->dir, &f->s), 0);
     int v = 0;
     assert_int_equal(KP_STORE(f->s, migrate, &v), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     json_t *a;
     assert_int_equal(KP_STORE(f->s, agent_get, f->anna, &a), 0);
     assert_string_equal(json_string_value(json_object_get(a, "email")), "anna@kp.test");

@@ -195,7 +195,7 @@ def test_sending_retries_until_the_server_is_back(srv):
     wait_for("the reply in Dovecot", lambda: fetch_all(dov, "carla"))
 
 
-@kp.timeout(300)
+@kp.timeout(420)
 def test_imap_fetch_imports_each_mail_once_despite_kills(srv):
     dov = mailsrv.Dovecot(os.path.join(srv.root, "dovecot"))
     total = 1000
@@ -214,7 +214,8 @@ def test_imap_fetch_imports_each_mail_once_despite_kills(srv):
     wait_for("the import to start", lambda: messages() > 0, timeout=60, every=0.02)
     dov.kill()      # the IMAP server dies during the import
     dov.restart()
-    wait_for("more imported", lambda: messages() >= 300, timeout=60, every=0.02)
+    # a session to the killed server may wait out its 30 s answer timeout first
+    wait_for("more imported", lambda: messages() >= 300, timeout=150, every=0.02)
     srv.kill()      # and Knotenpunkt too
     srv.start()
     admin = srv.admin()

@@ -342,7 +342,25 @@ def _transport(route):
     raise ValueError("route kind must be lmtp or smtp, not %r" % kind)
 
 
-class Postfix:
+class _Daemon:
+    """What Postfix and Dovecot share: a master whose pid is in pid_file and which starts a
+    session of its own (sid), so that its children are found and killed by the session."""
+
+    def master_pid(self):
+        pid = _read_pid(self.pid_file)
+        return pid if pid and pid_alive(pid) else None
+
+    def processes(self):
+        """Pids of the master and its children."""
+        if self.sid is None:
+            self.sid = _sid_of(self.master_pid())
+        return session_processes(self.sid) if self.sid else []
+
+    def alive(self):
+        return bool(self.processes())
+
+
+class Postfix(_Daemon):
     """A private Postfix, started by `postfix -c DIR/etc start`; see the module doc."""
 
     def __init__(self, dir=None, lmtp_port=None, domain="kp.test", routes=None,
@@ -427,19 +445,6 @@ class Postfix:
             check(time.monotonic() < deadline, "postfix smtpd sends no banner; log: %s"
                   % self.log_tail())
             time.sleep(0.05)
-
-    def master_pid(self):
-        pid = _read_pid(self.pid_file)
-        return pid if pid and pid_alive(pid) else None
-
-    def processes(self):
-        """Pids of this Postfix's master and children."""
-        if self.sid is None:
-            self.sid = _sid_of(self.master_pid())
-        return session_processes(self.sid) if self.sid else []
-
-    def alive(self):
-        return bool(self.processes())
 
     def stop(self):
         """`postfix stop`; SIGKILL whatever is left after STOP_TIMEOUT."""
@@ -586,7 +591,7 @@ def make_cert(dir):
     return cert, key
 
 
-class Dovecot:
+class Dovecot(_Daemon):
     """A private Dovecot, started by `dovecot -c FILE`; see the module doc. With tls=(cert,
     key): TLS required (STARTTLS on imap_port, implicit TLS on imaps_port)."""
 
@@ -645,19 +650,6 @@ class Dovecot:
         wait_port(self.imap_port, START_TIMEOUT, "dovecot imap", alive)
         wait_port(self.lmtp_port, START_TIMEOUT, "dovecot lmtp", alive)
         self.start_seconds = time.monotonic() - t0
-
-    def master_pid(self):
-        pid = _read_pid(self.pid_file)
-        return pid if pid and pid_alive(pid) else None
-
-    def processes(self):
-        """Pids of this Dovecot's master and children."""
-        if self.sid is None:
-            self.sid = _sid_of(self.master_pid())
-        return session_processes(self.sid) if self.sid else []
-
-    def alive(self):
-        return bool(self.processes())
 
     def _drop_lmtp(self):
         if self._lmtp is not None:
